@@ -1,0 +1,98 @@
+//! `/api-keys`: create (the token is in this response only), list, rename, delete.
+
+use axum::{
+    Json,
+    extract::{Path, State},
+    http::StatusCode,
+};
+use postline_core::{api_keys::CreateApiKey, ids::ApiKeyId};
+use serde_json::{Value, json};
+
+use crate::{
+    AppState,
+    auth::Manager,
+    error::ApiError,
+    extract::{JsonBody, Params},
+    wire,
+};
+
+fn string_field(body: &Value, name: &str) -> Result<Option<String>, ApiError> {
+    match body.get(name) {
+        None | Some(Value::Null) => Ok(None),
+        Some(Value::String(s)) => Ok(Some(s.clone())),
+        Some(_) => Err(ApiError::validation(format!(
+            "The `{name}` field must be a string."
+        ))),
+    }
+}
+
+fn require_object(body: &Value) -> Result<(), ApiError> {
+    if body.is_object() {
+        Ok(())
+    } else {
+        Err(ApiError::validation(
+            "The request body must be a JSON object.",
+        ))
+    }
+}
+
+/// `POST /api-keys`
+pub async fn create(
+    State(state): State<AppState>,
+    Manager(p): Manager,
+    JsonBody(body): JsonBody,
+) -> Result<(StatusCode, Json<Value>), ApiError> {
+    require_object(&body)?;
+    let input = CreateApiKey {
+        name: string_field(&body, "name")?,
+        permission: string_field(&body, "permission")?,
+        domain_id: string_field(&body, "domain_id")?,
+    };
+    let created = state.postline.create_api_key(p.team_id, input).await?;
+    Ok((
+        StatusCode::CREATED,
+        Json(json!({"id": created.key.id, "token": created.token})),
+    ))
+}
+
+/// `GET /api-keys`
+pub async fn list(
+    State(state): State<AppState>,
+    Manager(p): Manager,
+    params: Params,
+) -> Result<Json<Value>, ApiError> {
+    let page = state
+        .postline
+        .list_api_keys(p.team_id, params.page()?)
+        .await?;
+    Ok(Json(wire::list(page, wire::api_key)))
+}
+
+/// `PATCH /api-keys/{id}`: rename.
+pub async fn update(
+    State(state): State<AppState>,
+    Manager(p): Manager,
+    Path(id): Path<String>,
+    JsonBody(body): JsonBody,
+) -> Result<Json<Value>, ApiError> {
+    require_object(&body)?;
+    let id = ApiKeyId::parse(&id)?;
+    state
+        .postline
+        .rename_api_key(p.team_id, id, string_field(&body, "name")?.as_deref())
+        .await?;
+    Ok(Json(json!({"object": "api_key", "id": id})))
+}
+
+/// `DELETE /api-keys/{id}`
+pub async fn remove(
+    State(state): State<AppState>,
+    Manager(p): Manager,
+    Path(id): Path<String>,
+) -> Result<Json<Value>, ApiError> {
+    let id = ApiKeyId::parse(&id)?;
+    state.postline.delete_api_key(p.team_id, id).await?;
+    Ok(Json(
+        json!({"object": "api_key", "id": id, "deleted": true}),
+    ))
+}

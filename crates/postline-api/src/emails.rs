@@ -1,0 +1,238 @@
+//! `/emails`: send, send a batch, get, list, reschedule, cancel, share, and the
+//! timeline extension `GET /emails/{id}/events`.
+
+use axum::{
+    Json,
+    extract::{Path, State},
+    http::{HeaderMap, StatusCode},
+    response::{IntoResponse, Response},
+};
+use postline_core::{
+    Postline,
+    emails::send::BatchMode,
+    idempotency::{Begin, ClaimedKey, IdempotencyKey, fingerprint},
+    ids::{EmailId, TeamId},
+};
+use serde_json::{Value, json};
+
+use crate::{
+    AppState,
+    auth::{Caller, Manager},
+    error::ApiError,
+    extract::{JsonBody, Params},
+    wire,
+};
+
+/// `POST /emails`
+pub async fn send(
+    State(state): State<AppState>,
+    Caller(principal): Caller,
+    headers: HeaderMap,
+    JsonBody(body): JsonBody,
+) -> Result<Response, ApiError> {
+    let postline = &state.postline;
+    let claimed =
+        match claim_key(postline, principal.team_id, &headers, "emails.send", &body).await? {
+            Claimed::Replay(response) => return Ok(response),
+            Claimed::Run(claimed) => claimed,
+        };
+    let result = async {
+        let email = postline.prepare_email(&principal, &body).await?;
+        let response = json!({"id": email.email.id});
+        postline
+            .accept(
+                vec![email],
+                claimed.as_ref().map(|c| c.complete(200, response.clone())),
+            )
+            .await?;
+        Ok::<_, ApiError>(response)
+    }
+    .await;
+    finish(postline, claimed.as_ref(), result).await
+}
+
+/// `POST /emails/batch`
+pub async fn send_batch(
+    State(state): State<AppState>,
+    Caller(principal): Caller,
+    headers: HeaderMap,
+    JsonBody(body): JsonBody,
+) -> Result<Response, ApiError> {
+    let postline = &state.postline;
+    let mode = match headers
+        .get("x-batch-validation")
+        .and_then(|v| v.to_str().ok())
+    {
+        None => BatchMode::Strict,
+        Some(raw) => BatchMode::parse(raw)?,
+    };
+    let claimed =
+        match claim_key(postline, principal.team_id, &headers, "emails.batch", &body).await? {
+            Claimed::Replay(response) => return Ok(response),
+            Claimed::Run(claimed) => claimed,
+        };
+    let result = async {
+        let batch = postline.prepare_batch(&principal, &body, mode).await?;
+        let data: Vec<Value> = batch.emails.iter().map(|e| json!({"id": e.email.id})).collect();
+        let response = match mode {
+            BatchMode::Strict => json!({"data": data}),
+            BatchMode::Permissive => json!({
+                "data": data,
+                "errors": batch.errors.iter().map(|e| json!({"index": e.index, "message": e.message})).collect::<Vec<_>>(),
+            }),
+        };
+        postline.accept(batch.emails, claimed.as_ref().map(|c| c.complete(200, response.clone()))).await?;
+        Ok::<_, ApiError>(response)
+    }
+    .await;
+    finish(postline, claimed.as_ref(), result).await
+}
+
+enum Claimed {
+    Run(Option<ClaimedKey>),
+    Replay(Response),
+}
+
+async fn claim_key(
+    postline: &Postline,
+    team_id: TeamId,
+    headers: &HeaderMap,
+    operation: &str,
+    body: &Value,
+) -> Result<Claimed, ApiError> {
+    let Some(raw) = headers.get("idempotency-key") else {
+        return Ok(Claimed::Run(None));
+    };
+    let raw = raw.to_str().map_err(|_| {
+        ApiError::new(
+            StatusCode::BAD_REQUEST,
+            "invalid_idempotency_key",
+            "The `Idempotency-Key` header must be printable text.",
+        )
+    })?;
+    let key = IdempotencyKey::parse(raw)?;
+    match postline
+        .begin_idempotent(team_id, key, &fingerprint(operation, body))
+        .await?
+    {
+        Begin::Run(claimed) => Ok(Claimed::Run(Some(claimed))),
+        Begin::Replay { status, body } => {
+            let status = StatusCode::from_u16(status).unwrap_or(StatusCode::OK);
+            Ok(Claimed::Replay((status, Json(body)).into_response()))
+        }
+    }
+}
+
+async fn finish(
+    postline: &Postline,
+    claimed: Option<&ClaimedKey>,
+    result: Result<Value, ApiError>,
+) -> Result<Response, ApiError> {
+    match result {
+        Ok(body) => Ok(Json(body).into_response()),
+        Err(error) => {
+            if let Some(claimed) = claimed {
+                postline.release_idempotent(claimed).await;
+            }
+            Err(error)
+        }
+    }
+}
+
+/// `GET /emails/{id}`
+pub async fn get(
+    State(state): State<AppState>,
+    Manager(p): Manager,
+    Path(id): Path<String>,
+) -> Result<Json<Value>, ApiError> {
+    let email = state
+        .postline
+        .get_email(p.team_id, EmailId::parse(&id)?)
+        .await?;
+    Ok(Json(wire::email(email, true)))
+}
+
+/// `GET /emails`
+pub async fn list(
+    State(state): State<AppState>,
+    Manager(p): Manager,
+    params: Params,
+) -> Result<Json<Value>, ApiError> {
+    let page = state
+        .postline
+        .list_emails(p.team_id, params.page()?)
+        .await?;
+    Ok(Json(wire::list(page, |e| wire::email(e, false))))
+}
+
+/// `PATCH /emails/{id}`: reschedule.
+pub async fn update(
+    State(state): State<AppState>,
+    Manager(p): Manager,
+    Path(id): Path<String>,
+    JsonBody(body): JsonBody,
+) -> Result<Json<Value>, ApiError> {
+    let id = EmailId::parse(&id)?;
+    state
+        .postline
+        .reschedule_email(p.team_id, id, &body)
+        .await?;
+    Ok(Json(json!({"object": "email", "id": id})))
+}
+
+/// `POST /emails/{id}/cancel`
+pub async fn cancel(
+    State(state): State<AppState>,
+    Manager(p): Manager,
+    Path(id): Path<String>,
+) -> Result<Json<Value>, ApiError> {
+    let id = EmailId::parse(&id)?;
+    state.postline.cancel_email(p.team_id, id).await?;
+    Ok(Json(json!({"object": "email", "id": id})))
+}
+
+/// `POST /emails/{id}/share`
+pub async fn share(
+    State(state): State<AppState>,
+    Manager(p): Manager,
+    Path(id): Path<String>,
+    JsonBody(body): JsonBody,
+) -> Result<Json<Value>, ApiError> {
+    let id = EmailId::parse(&id)?;
+    let expires_in = match body.get("expires_in").or_else(|| body.get("expiresIn")) {
+        None | Some(Value::Null) => None,
+        Some(Value::String(raw)) => Some(raw.as_str()),
+        Some(_) => {
+            return Err(ApiError::validation(
+                "The `expires_in` field must be a string such as `2 hours`.",
+            ));
+        }
+    };
+    let link = state
+        .postline
+        .share_email(p.team_id, id, expires_in)
+        .await?;
+    Ok(Json(json!({
+        "object": "email",
+        "id": link.email_id,
+        "url": link.url,
+        "expires_at": postline_core::clock::rfc3339(link.expires_at),
+    })))
+}
+
+/// `GET /emails/{id}/events` (Postline extension): the email's timeline, oldest first.
+pub async fn events(
+    State(state): State<AppState>,
+    Manager(p): Manager,
+    Path(id): Path<String>,
+) -> Result<Json<Value>, ApiError> {
+    let events = state
+        .postline
+        .email_events(p.team_id, EmailId::parse(&id)?)
+        .await?;
+    let page = postline_core::pagination::Page {
+        items: events,
+        has_more: false,
+    };
+    Ok(Json(wire::list(page, wire::email_event)))
+}

@@ -1,0 +1,110 @@
+//! Postline's HTTP API: the Resend-compatible REST surface.
+//!
+//! [`router`] builds every route. Authenticated routes pass through
+//! [`auth::authenticate`] (API key and rate limit); the signed-link pages in
+//! [`public`] do not. Every error, including unknown routes, wrong methods and
+//! malformed bodies, is rendered by [`error::ApiError`] in the contract's shape.
+
+mod api_keys;
+mod attachments;
+pub mod auth;
+mod emails;
+pub mod error;
+pub mod extract;
+mod public;
+pub mod rate_limit;
+mod wire;
+
+use std::sync::Arc;
+
+use axum::{
+    Json, Router,
+    extract::DefaultBodyLimit,
+    http::{HeaderValue, StatusCode, header},
+    middleware,
+    response::{IntoResponse, Response},
+    routing::{get, patch, post},
+};
+use postline_core::Postline;
+use serde_json::json;
+
+use crate::{error::ApiError, rate_limit::RateLimiter};
+
+/// Largest request body on the sending routes: a 40 MB email is ~53 MB of JSON.
+pub const MAX_SEND_BODY: usize = 60 * 1024 * 1024;
+/// Largest request body elsewhere.
+pub const MAX_BODY: usize = 1024 * 1024;
+
+/// What every handler can reach.
+#[derive(Clone)]
+pub struct AppState {
+    pub postline: Postline,
+    pub rate_limiter: Arc<RateLimiter>,
+}
+
+/// Builds the API router.
+pub fn router(state: AppState) -> Router {
+    let sending = Router::new()
+        .route("/emails", post(emails::send).get(emails::list))
+        .route("/emails/batch", post(emails::send_batch))
+        .layer(DefaultBodyLimit::max(MAX_SEND_BODY));
+    let managing = Router::new()
+        .route("/emails/{id}", get(emails::get).patch(emails::update))
+        .route("/emails/{id}/cancel", post(emails::cancel))
+        .route("/emails/{id}/share", post(emails::share))
+        .route("/emails/{id}/events", get(emails::events))
+        .route("/emails/{id}/attachments", get(attachments::list))
+        .route(
+            "/emails/{id}/attachments/{attachment_id}",
+            get(attachments::get),
+        )
+        .route("/api-keys", post(api_keys::create).get(api_keys::list))
+        .route(
+            "/api-keys/{id}",
+            patch(api_keys::update).delete(api_keys::remove),
+        )
+        .layer(DefaultBodyLimit::max(MAX_BODY));
+    let authenticated = sending
+        .merge(managing)
+        .route_layer(middleware::from_fn_with_state(
+            state.clone(),
+            auth::authenticate,
+        ));
+    Router::new()
+        .merge(authenticated)
+        .route("/shared", get(public::shared_email))
+        .route("/downloads/attachments", get(public::download))
+        .route("/health", get(health))
+        .fallback(not_found)
+        .method_not_allowed_fallback(method_not_allowed)
+        .layer(middleware::map_response(json_content_type))
+        .with_state(state)
+}
+
+async fn health() -> Json<serde_json::Value> {
+    Json(json!({"status": "ok"}))
+}
+
+async fn not_found() -> ApiError {
+    ApiError::not_found("The requested endpoint does not exist.")
+}
+
+async fn method_not_allowed() -> ApiError {
+    ApiError::new(
+        StatusCode::METHOD_NOT_ALLOWED,
+        "method_not_allowed",
+        "Method is not allowed for this endpoint.",
+    )
+}
+
+/// The SDKs require `Content-Type: application/json` on every API response,
+/// including ones axum produces itself.
+async fn json_content_type(mut response: Response) -> Response {
+    if !response.headers().contains_key(header::CONTENT_TYPE) {
+        response.headers_mut().insert(
+            header::CONTENT_TYPE,
+            HeaderValue::from_static("application/json"),
+        );
+    }
+    response.into_response()
+}

@@ -1,0 +1,66 @@
+//! Delivery: the queue's unit of work is one recipient's copy of an email.
+//!
+//! Workers lease due rows (a crashed worker's rows come back when the lease
+//! expires), attempt them through the route's transport, and record the outcome
+//! and its timeline events in one transaction. This only transport is the
+//! sandbox; the outbound MTA adds SMTP delivery behind the same worker.
+
+pub mod sandbox;
+pub mod worker;
+
+use crate::{
+    clock::Timestamp,
+    emails::{EmailEvent, RecipientKind, Route},
+    ids::{DeliveryId, EmailId, TeamId},
+};
+
+/// Where a recipient's copy stands.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DeliveryStatus {
+    /// Waiting for its (next) attempt.
+    Queued,
+    Delivered,
+    Bounced,
+    Suppressed,
+    Failed,
+    Canceled,
+}
+
+impl DeliveryStatus {
+    /// Stored name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            DeliveryStatus::Queued => "queued",
+            DeliveryStatus::Delivered => "delivered",
+            DeliveryStatus::Bounced => "bounced",
+            DeliveryStatus::Suppressed => "suppressed",
+            DeliveryStatus::Failed => "failed",
+            DeliveryStatus::Canceled => "canceled",
+        }
+    }
+}
+
+/// A leased queue row.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ClaimedDelivery {
+    pub id: DeliveryId,
+    pub email_id: EmailId,
+    pub team_id: TeamId,
+    pub recipient: String,
+    pub kind: RecipientKind,
+    pub route: Route,
+    /// Attempts made before this one.
+    pub attempts: u32,
+    /// Identifies this lease, so a worker whose lease expired cannot record an outcome.
+    pub lease_token: String,
+}
+
+/// What an attempt came to.
+#[derive(Debug, Clone, PartialEq)]
+pub struct DeliveryOutcome {
+    pub status: DeliveryStatus,
+    /// When `status` is `Queued`: when to try again.
+    pub retry_at: Option<Timestamp>,
+    /// Timeline events, in order.
+    pub events: Vec<EmailEvent>,
+}

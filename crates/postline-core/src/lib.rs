@@ -1,0 +1,24 @@
+//! Postline's domain: the types, rules and use cases of a Resend-compatible email
+//! platform, and the store traits that adapters implement.
+//!
+//! Nothing here knows about HTTP, SQL, DNS or SMTP: the API crate turns requests
+//! into calls on [`Postline`], the store crate implements [`store::Store`], and the
+//! binary wires them together. Errors are [`Error`], named for what the caller can
+//! do about them.
+
+pub mod api_keys;
+pub mod clock;
+pub mod delivery;
+pub mod emails;
+pub mod error;
+pub mod idempotency;
+pub mod ids;
+pub mod pagination;
+pub mod postline;
+pub mod remote;
+pub mod signing;
+pub mod store;
+pub mod teams;
+
+pub use error::{Error, Invalid, Result};
+pub use postline::{Postline, Settings};

@@ -1,0 +1,83 @@
+//! [`Postline`]: the use cases, with their dependencies. The API, the CLI and the
+//! workers all call into one value of this type.
+
+use std::sync::Arc;
+
+use tokio::sync::Notify;
+
+use crate::{
+    Result, clock::Clock, remote::RemoteFiles, signing::Signer, store::Store, teams::Team,
+};
+
+/// What the operator configured that the domain needs to know.
+#[derive(Debug, Clone)]
+pub struct Settings {
+    /// The base URL links in API responses and emails point at, no trailing slash.
+    pub public_url: String,
+    /// This node's region.
+    pub region: String,
+}
+
+/// The application: use cases over a store, a clock and remote fetches.
+#[derive(Clone)]
+pub struct Postline {
+    pub(crate) store: Arc<dyn Store>,
+    pub(crate) clock: Arc<dyn Clock>,
+    pub(crate) remote: Arc<dyn RemoteFiles>,
+    pub(crate) signer: Signer,
+    pub(crate) settings: Arc<Settings>,
+    /// Poked when new work is queued, so idle workers start at once.
+    pub(crate) queue_wake: Arc<Notify>,
+}
+
+impl Postline {
+    /// Builds the application, loading the link-signing secret from the store.
+    pub async fn new(
+        store: Arc<dyn Store>,
+        clock: Arc<dyn Clock>,
+        remote: Arc<dyn RemoteFiles>,
+        settings: Settings,
+    ) -> Result<Self> {
+        let signer = Signer::new(store.secret("link-signing").await?);
+        Ok(Postline {
+            store,
+            clock,
+            remote,
+            signer,
+            settings: Arc::new(settings),
+            queue_wake: Arc::new(Notify::new()),
+        })
+    }
+
+    /// The clock everything uses.
+    pub fn clock(&self) -> &Arc<dyn Clock> {
+        &self.clock
+    }
+
+    /// The operator's settings.
+    pub fn settings(&self) -> &Settings {
+        &self.settings
+    }
+
+    /// The team created on first start, if any.
+    pub async fn first_team(&self) -> Result<Option<Team>> {
+        self.store.first_team().await
+    }
+
+    /// Creates a team.
+    pub async fn create_team(&self, name: &str) -> Result<Team> {
+        let team = Team {
+            id: crate::ids::TeamId::new(),
+            name: name.to_string(),
+            created_at: self.clock.now(),
+        };
+        self.store.insert_team(&team).await?;
+        Ok(team)
+    }
+
+    /// Wakes idle workers: new work is queued.
+    pub(crate) fn wake_workers(&self) {
+        self.queue_wake.notify_waiters();
+        self.queue_wake.notify_one();
+    }
+}

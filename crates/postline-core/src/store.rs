@@ -1,0 +1,182 @@
+//! The store traits: what the domain needs from persistence, one small trait per
+//! aggregate, composed into [`Store`]. The store crate implements them once for
+//! SQLite and PostgreSQL.
+//!
+//! Contract every implementation keeps: every method scoped by a `TeamId` returns
+//! nothing of another team; writes listed together in one method are one
+//! transaction; an `Ok` from a write means it is durable.
+
+use async_trait::async_trait;
+
+use crate::{
+    Result,
+    api_keys::{ApiKey, NewApiKey},
+    clock::Timestamp,
+    delivery::{ClaimedDelivery, DeliveryOutcome},
+    emails::{Attachment, Email, EmailEvent, NewEmail},
+    idempotency::{Claim, Completion},
+    ids::{ApiKeyId, AttachmentId, DomainId, EmailId, TeamId},
+    pagination::{Page, PageRequest},
+    teams::Team,
+};
+
+/// Teams.
+#[async_trait]
+pub trait TeamStore {
+    async fn insert_team(&self, team: &Team) -> Result<()>;
+    /// The oldest team: the one `serve` creates on first start.
+    async fn first_team(&self) -> Result<Option<Team>>;
+}
+
+/// API keys.
+#[async_trait]
+pub trait ApiKeyStore {
+    async fn insert_api_key(&self, key: NewApiKey) -> Result<()>;
+    async fn find_api_key_by_hash(&self, token_hash: &str) -> Result<Option<ApiKey>>;
+    async fn touch_api_key(&self, id: ApiKeyId, at: Timestamp) -> Result<()>;
+    async fn list_api_keys(&self, team_id: TeamId, page: &PageRequest) -> Result<Page<ApiKey>>;
+    /// `false` when no such key exists in the team.
+    async fn rename_api_key(&self, team_id: TeamId, id: ApiKeyId, name: &str) -> Result<bool>;
+    /// `false` when no such key exists in the team.
+    async fn delete_api_key(&self, team_id: TeamId, id: ApiKeyId) -> Result<bool>;
+}
+
+/// Domains (the domains issue grows this trait).
+#[async_trait]
+pub trait DomainStore {
+    /// The domain's name, if it exists in the team.
+    async fn domain_name(&self, team_id: TeamId, id: DomainId) -> Result<Option<String>>;
+
+    /// Whether the domain exists in the team.
+    async fn domain_exists(&self, team_id: TeamId, id: DomainId) -> Result<bool> {
+        Ok(self.domain_name(team_id, id).await?.is_some())
+    }
+}
+
+/// The result of a state change on an email that may be in the wrong state.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Transition {
+    Done,
+    NotFound,
+    /// The email's current `last_event` forbids the change.
+    WrongState(crate::emails::EventKind),
+}
+
+/// Outbound emails, their attachments and timelines.
+#[async_trait]
+pub trait EmailStore {
+    /// Writes the emails, their attachments, queue rows and first events, and the
+    /// idempotent response if any, in one durable transaction.
+    async fn accept(&self, emails: Vec<NewEmail>, completion: Option<Completion>) -> Result<()>;
+    async fn get_email(&self, team_id: TeamId, id: EmailId) -> Result<Option<Email>>;
+    async fn list_emails(&self, team_id: TeamId, page: &PageRequest) -> Result<Page<Email>>;
+    /// Moves a scheduled email (and its queue rows) to a new time.
+    async fn reschedule_email(
+        &self,
+        team_id: TeamId,
+        id: EmailId,
+        at: Timestamp,
+        event: EmailEvent,
+    ) -> Result<Transition>;
+    /// Cancels a scheduled email whose queue rows are not being worked on.
+    async fn cancel_email(
+        &self,
+        team_id: TeamId,
+        id: EmailId,
+        event: EmailEvent,
+    ) -> Result<Transition>;
+    async fn email_events(&self, team_id: TeamId, id: EmailId) -> Result<Vec<EmailEvent>>;
+    async fn list_attachments(
+        &self,
+        team_id: TeamId,
+        email_id: EmailId,
+        page: &PageRequest,
+    ) -> Result<Page<Attachment>>;
+    async fn get_attachment(
+        &self,
+        team_id: TeamId,
+        email_id: EmailId,
+        id: AttachmentId,
+    ) -> Result<Option<Attachment>>;
+    /// An attachment's bytes, for a signed download link (the link carries the team).
+    async fn attachment_content(
+        &self,
+        team_id: TeamId,
+        email_id: EmailId,
+        id: AttachmentId,
+    ) -> Result<Option<(Attachment, Vec<u8>)>>;
+}
+
+/// The delivery queue.
+#[async_trait]
+pub trait QueueStore {
+    /// Leases up to `limit` due queue rows of `route` until `lease_until`. Rows leased by
+    /// another worker are skipped until their lease expires; no row is handed out twice.
+    async fn claim_due(
+        &self,
+        route: crate::emails::Route,
+        now: Timestamp,
+        lease_until: Timestamp,
+        limit: u32,
+    ) -> Result<Vec<ClaimedDelivery>>;
+    /// Records the outcome of an attempt: queue row state, timeline events, the email's
+    /// `last_event`, in one transaction. `false` if the lease was lost meanwhile.
+    async fn complete_delivery(
+        &self,
+        claimed: &ClaimedDelivery,
+        outcome: &DeliveryOutcome,
+    ) -> Result<bool>;
+}
+
+/// Idempotency keys.
+#[async_trait]
+pub trait IdempotencyStore {
+    /// Claims a key (see [`crate::idempotency`]). Records older than `expired_before`
+    /// and in-flight markers whose lease passed are taken over.
+    async fn claim_idempotency_key(
+        &self,
+        team_id: TeamId,
+        key: &str,
+        fingerprint: &str,
+        now: Timestamp,
+        lease_until: Timestamp,
+        expired_before: Timestamp,
+    ) -> Result<Claim>;
+    async fn release_idempotency_key(&self, team_id: TeamId, key: &str) -> Result<()>;
+}
+
+/// Installation-wide settings.
+#[async_trait]
+pub trait SettingsStore {
+    /// The named secret, created (randomly, once, race-free across nodes) on first use.
+    async fn secret(&self, name: &str) -> Result<Vec<u8>>;
+}
+
+/// Everything the domain needs from persistence.
+pub trait Store:
+    TeamStore
+    + ApiKeyStore
+    + DomainStore
+    + EmailStore
+    + QueueStore
+    + IdempotencyStore
+    + SettingsStore
+    + Send
+    + Sync
+    + 'static
+{
+}
+
+impl<T> Store for T where
+    T: TeamStore
+        + ApiKeyStore
+        + DomainStore
+        + EmailStore
+        + QueueStore
+        + IdempotencyStore
+        + SettingsStore
+        + Send
+        + Sync
+        + 'static
+{
+}

@@ -1,0 +1,112 @@
+//! Opening the database: which backend a URL names, connection settings that
+//! make SQLite durable and concurrent (WAL, `synchronous=FULL`, busy timeout), and
+//! running migrations.
+
+use std::{str::FromStr, time::Duration};
+
+use sqlx::{
+    Executor,
+    any::{AnyPoolOptions, install_default_drivers},
+    pool::PoolOptions,
+};
+use tokio::sync::mpsc;
+
+use crate::{StoreError, migrate, writer};
+
+/// Which database engine is behind the pool.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    Sqlite,
+    Postgres,
+}
+
+impl Backend {
+    /// The backend a database URL names.
+    pub fn of_url(url: &str) -> Result<Self, StoreError> {
+        if url.starts_with("sqlite:") {
+            Ok(Backend::Sqlite)
+        } else if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+            Ok(Backend::Postgres)
+        } else {
+            Err(StoreError::Corrupt(format!(
+                "unsupported database URL `{}`: use sqlite://PATH or postgres://…",
+                url.split('@').next_back().unwrap_or(url)
+            )))
+        }
+    }
+}
+
+/// A connected, migrated store.
+#[derive(Clone)]
+pub struct Db {
+    pub(crate) pool: sqlx::AnyPool,
+    pub(crate) backend: Backend,
+    pub(crate) writer: mpsc::Sender<writer::AcceptJob>,
+}
+
+impl std::fmt::Debug for Db {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Db")
+            .field("backend", &self.backend)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Db {
+    /// Connects to `url` (creating a SQLite file if needed) and applies pending migrations.
+    pub async fn connect(url: &str) -> Result<Self, StoreError> {
+        install_default_drivers();
+        let backend = Backend::of_url(url)?;
+        let options: PoolOptions<sqlx::Any> =
+            AnyPoolOptions::new().acquire_timeout(Duration::from_secs(30));
+        let pool = match backend {
+            Backend::Sqlite => {
+                let url = if url.contains('?') {
+                    url.to_string()
+                } else {
+                    format!("{url}?mode=rwc")
+                };
+                options
+                    .max_connections(8)
+                    .after_connect(|conn, _meta| {
+                        Box::pin(async move {
+                            // WAL lets readers run beside the writer; FULL makes each commit
+                            // durable against power loss (group commit keeps that cheap).
+                            conn.execute("PRAGMA journal_mode = WAL").await?;
+                            conn.execute("PRAGMA synchronous = FULL").await?;
+                            conn.execute("PRAGMA busy_timeout = 10000").await?;
+                            conn.execute("PRAGMA foreign_keys = ON").await?;
+                            Ok(())
+                        })
+                    })
+                    .connect(&url)
+                    .await?
+            }
+            Backend::Postgres => options.max_connections(16).connect(url).await?,
+        };
+        migrate::run(&pool, backend).await?;
+        let writer = writer::spawn(pool.clone());
+        Ok(Db {
+            pool,
+            backend,
+            writer,
+        })
+    }
+
+    /// The backend in use.
+    pub fn backend(&self) -> Backend {
+        self.backend
+    }
+
+    /// Closes the pool after in-flight work finishes.
+    pub async fn close(&self) {
+        self.pool.close().await;
+    }
+}
+
+impl FromStr for Backend {
+    type Err = StoreError;
+    fn from_str(s: &str) -> Result<Self, StoreError> {
+        Backend::of_url(s)
+    }
+}

@@ -1,0 +1,28 @@
+//! Postline's store: one SQL adapter serving the embedded SQLite default and
+//! PostgreSQL for multi-node installations.
+//!
+//! Queries are written once in portable SQL (`$n` placeholders work on both) and
+//! run through sqlx's `Any` driver; the few places where the backends differ
+//! (claiming queue rows with `FOR UPDATE SKIP LOCKED`, column types in migrations)
+//! branch on [`Backend`]. Ids are stored as text, timestamps as microseconds since
+//! the epoch, lists and maps as JSON text.
+//!
+//! Accepting emails goes through a group-commit writer ([`writer`]): concurrent
+//! accepts are written in one transaction and one fsync, which is what makes
+//! durable acceptance fast on SQLite.
+
+mod api_keys;
+mod connect;
+mod domains;
+mod emails;
+mod error;
+mod idempotency;
+mod migrate;
+mod queue;
+mod rows;
+mod settings;
+mod teams;
+mod writer;
+
+pub use connect::{Backend, Db};
+pub use error::StoreError;

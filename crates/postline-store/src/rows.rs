@@ -1,0 +1,100 @@
+//! Reading rows back into domain types, and the small conversions every query
+//! shares (ids as text, times as microseconds, lists as JSON).
+
+use postline_core::{
+    Error, Result, clock,
+    pagination::{Cursor, Page, PageRequest},
+};
+use serde::{Serialize, de::DeserializeOwned};
+use sqlx::{Row, any::AnyRow};
+use uuid::Uuid;
+
+use crate::error::db;
+
+/// Reads a column, mapping a missing or mistyped column to an error.
+pub(crate) fn get<'r, T>(row: &'r AnyRow, column: &str) -> Result<T>
+where
+    T: sqlx::Decode<'r, sqlx::Any> + sqlx::Type<sqlx::Any>,
+{
+    row.try_get(column).map_err(db)
+}
+
+/// Reads a UUID column stored as text.
+pub(crate) fn uuid(row: &AnyRow, column: &str) -> Result<Uuid> {
+    let raw: String = get(row, column)?;
+    Uuid::parse_str(&raw).map_err(|_| Error::Internal(format!("column {column} holds a non-UUID")))
+}
+
+/// Reads a nullable UUID column stored as text.
+pub(crate) fn opt_uuid(row: &AnyRow, column: &str) -> Result<Option<Uuid>> {
+    let raw: Option<String> = get(row, column)?;
+    raw.map(|r| {
+        Uuid::parse_str(&r)
+            .map_err(|_| Error::Internal(format!("column {column} holds a non-UUID")))
+    })
+    .transpose()
+}
+
+/// Reads a timestamp column.
+pub(crate) fn time(row: &AnyRow, column: &str) -> Result<clock::Timestamp> {
+    Ok(clock::from_micros(get::<i64>(row, column)?))
+}
+
+/// Reads a nullable timestamp column.
+pub(crate) fn opt_time(row: &AnyRow, column: &str) -> Result<Option<clock::Timestamp>> {
+    Ok(get::<Option<i64>>(row, column)?.map(clock::from_micros))
+}
+
+/// Reads a JSON text column.
+pub(crate) fn json<T: DeserializeOwned>(row: &AnyRow, column: &str) -> Result<T> {
+    let raw: String = get(row, column)?;
+    serde_json::from_str(&raw)
+        .map_err(|e| Error::Internal(format!("column {column} holds bad JSON: {e}")))
+}
+
+/// Writes a value as JSON text.
+pub(crate) fn to_json<T: Serialize>(value: &T) -> String {
+    serde_json::to_string(value).expect("domain values serialize")
+}
+
+/// The SQL for a cursor page over a table ordered by `id` (UUIDv7, so by creation):
+/// `(condition, order, cursor bind, whether to reverse what comes back)`.
+/// `natural_desc` lists newest first (emails, keys); otherwise oldest first
+/// (attachments, in the order they were given).
+pub(crate) fn cursor_sql(
+    page: &PageRequest,
+    param: usize,
+    natural_desc: bool,
+) -> (String, &'static str, Option<String>, bool) {
+    let (forward_op, forward_order, back_op, back_order) = if natural_desc {
+        ("<", "ORDER BY id DESC", ">", "ORDER BY id ASC")
+    } else {
+        (">", "ORDER BY id ASC", "<", "ORDER BY id DESC")
+    };
+    match &page.cursor {
+        Cursor::Start => (String::new(), forward_order, None, false),
+        Cursor::After(id) => (
+            format!("AND id {forward_op} ${param}"),
+            forward_order,
+            Some(id.clone()),
+            false,
+        ),
+        Cursor::Before(id) => (
+            format!("AND id {back_op} ${param}"),
+            back_order,
+            Some(id.clone()),
+            true,
+        ),
+    }
+}
+
+/// Page bookkeeping: rows were fetched with `limit + 1`; trims, restores the list
+/// order, and says whether more exist in the direction of travel.
+pub(crate) fn page<T>(mut items: Vec<T>, limit: u32, reverse: bool) -> Page<T> {
+    let has_more = items.len() > limit as usize;
+    items.truncate(limit as usize);
+    if reverse {
+        items.reverse();
+    }
+    Page { items, has_more }
+}

@@ -1,0 +1,72 @@
+//! The composition root: one function that turns a [`Config`] into a running
+//! application's parts (store, domain, router, workers). `serve` and the test kit
+//! both build the app here, so tests exercise the real wiring.
+
+use std::sync::Arc;
+
+use anyhow::Context;
+use postline_api::{AppState, rate_limit::RateLimiter};
+use postline_core::{
+    Postline, Settings,
+    clock::Clock,
+    delivery::{sandbox::SandboxTransport, worker::Worker},
+    remote::RemoteFiles,
+};
+use postline_fetch::Fetcher;
+use postline_store::Db;
+
+use crate::{config::Config, remote::GuardedRemote};
+
+/// The wired application.
+#[derive(Clone)]
+pub struct App {
+    pub db: Db,
+    pub postline: Postline,
+    pub router: axum::Router,
+}
+
+impl App {
+    /// Connects the store (running migrations) and wires everything.
+    pub async fn build(config: &Config, clock: Arc<dyn Clock>) -> anyhow::Result<Self> {
+        let fetcher = Fetcher {
+            allow_private: config.allow_private_fetches,
+            ..Fetcher::default()
+        };
+        Self::build_with(config, clock, Arc::new(GuardedRemote(fetcher))).await
+    }
+
+    /// Like [`App::build`], with a chosen remote-fetch adapter.
+    pub async fn build_with(
+        config: &Config,
+        clock: Arc<dyn Clock>,
+        remote: Arc<dyn RemoteFiles>,
+    ) -> anyhow::Result<Self> {
+        let db = Db::connect(&config.database_url)
+            .await
+            .context("opening the database")?;
+        let settings = Settings {
+            public_url: config.public_url.clone(),
+            region: config.region.clone(),
+        };
+        let postline = Postline::new(Arc::new(db.clone()), clock, remote, settings)
+            .await
+            .context("loading installation settings")?;
+        let router = postline_api::router(AppState {
+            postline: postline.clone(),
+            rate_limiter: Arc::new(RateLimiter::new(config.rate_limit)),
+        });
+        Ok(App {
+            db,
+            postline,
+            router,
+        })
+    }
+
+    /// The delivery workers this build runs: the sandbox now; the outbound MTA adds SMTP.
+    pub fn workers(&self) -> Vec<Worker> {
+        vec![Worker::new(
+            self.postline.clone(),
+            Arc::new(SandboxTransport),
+        )]
+    }
+}

@@ -1,0 +1,170 @@
+//! The command line: `serve`, `migrate`, `api-keys create|list|delete`.
+
+use std::sync::Arc;
+
+use anyhow::{Context, bail};
+use clap::{Parser, Subcommand};
+use postline_core::{
+    Postline,
+    api_keys::CreateApiKey,
+    clock::{SystemClock, api_time},
+    ids::ApiKeyId,
+    pagination::{Cursor, PageRequest},
+    teams::Team,
+};
+
+use crate::{
+    app::App,
+    config::{Config, Overrides},
+};
+
+/// Postline: a self-hosted email platform that speaks the Resend API.
+#[derive(Debug, Parser)]
+#[command(name = "postline", version, about, long_about = None)]
+pub struct Cli {
+    #[command(flatten)]
+    pub overrides: Overrides,
+    /// Log filter, e.g. `info` or `postline=debug` [env: POSTLINE_LOG]
+    #[arg(long, env = "POSTLINE_LOG", global = true, hide_env = true)]
+    pub log_level: Option<String>,
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// What to do.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Run the API server and delivery workers. On first start this creates the data
+    /// directory, the database and a first team, and prints its full-access API key.
+    Serve,
+    /// Apply pending database migrations and exit (serve also does this at start-up).
+    Migrate,
+    /// Manage the first team's API keys.
+    #[command(subcommand)]
+    ApiKeys(ApiKeysCommand),
+}
+
+/// `postline api-keys …`
+#[derive(Debug, Subcommand)]
+pub enum ApiKeysCommand {
+    /// Create a key and print its token (shown only this once).
+    Create {
+        /// A name to recognise the key by (at most 50 characters).
+        #[arg(long)]
+        name: String,
+        /// `full_access` (default) or `sending_access`.
+        #[arg(long, default_value = "full_access")]
+        permission: String,
+    },
+    /// List keys (never their tokens).
+    List,
+    /// Delete a key; it stops working at once.
+    Delete {
+        /// The key's id.
+        id: String,
+    },
+}
+
+/// Sets up `tracing` output on stderr.
+pub fn init_logging(filter: Option<&str>) {
+    let filter = tracing_subscriber::EnvFilter::try_new(filter.unwrap_or("info,sqlx=warn"))
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .try_init();
+}
+
+/// Runs a parsed command line.
+pub async fn run(cli: Cli) -> anyhow::Result<()> {
+    let config = Config::load(&cli.overrides)?;
+    match cli.command {
+        Command::Serve => crate::serve::run(config).await,
+        Command::Migrate => {
+            ensure_data_dir(&config)?;
+            App::build(&config, Arc::new(SystemClock)).await?;
+            println!("The database is up to date.");
+            Ok(())
+        }
+        Command::ApiKeys(command) => {
+            ensure_data_dir(&config)?;
+            let app = App::build(&config, Arc::new(SystemClock)).await?;
+            api_keys(&app.postline, command).await
+        }
+    }
+}
+
+fn ensure_data_dir(config: &Config) -> anyhow::Result<()> {
+    if config.uses_sqlite() {
+        std::fs::create_dir_all(&config.data_dir).with_context(|| {
+            format!("creating the data directory {}", config.data_dir.display())
+        })?;
+    }
+    Ok(())
+}
+
+async fn first_team(postline: &Postline) -> anyhow::Result<Team> {
+    match postline.first_team().await? {
+        Some(team) => Ok(team),
+        None => bail!("there is no team yet: run `postline serve` once to create it"),
+    }
+}
+
+async fn api_keys(postline: &Postline, command: ApiKeysCommand) -> anyhow::Result<()> {
+    let team = first_team(postline).await?;
+    match command {
+        ApiKeysCommand::Create { name, permission } => {
+            let created = postline
+                .create_api_key(
+                    team.id,
+                    CreateApiKey {
+                        name: Some(name),
+                        permission: Some(permission),
+                        domain_id: None,
+                    },
+                )
+                .await?;
+            println!(
+                "Created API key {} ({}). Its token, shown only this once:",
+                created.key.id,
+                created.key.permission.as_str()
+            );
+            println!("{}", created.token);
+        }
+        ApiKeysCommand::List => {
+            let mut page = PageRequest {
+                limit: 100,
+                cursor: Cursor::Start,
+            };
+            println!(
+                "{:<36}  {:<14}  {:<28}  {:<28}  NAME",
+                "ID", "PERMISSION", "CREATED", "LAST USED"
+            );
+            loop {
+                let keys = postline.list_api_keys(team.id, page.clone()).await?;
+                for key in &keys.items {
+                    println!(
+                        "{:<36}  {:<14}  {:<28}  {:<28}  {}",
+                        key.id.to_string(),
+                        key.permission.as_str(),
+                        api_time(key.created_at),
+                        key.last_used_at
+                            .map(api_time)
+                            .unwrap_or_else(|| "never".into()),
+                        key.name
+                    );
+                }
+                match (keys.has_more, keys.items.last()) {
+                    (true, Some(last)) => page.cursor = Cursor::After(last.id.to_string()),
+                    _ => break,
+                }
+            }
+        }
+        ApiKeysCommand::Delete { id } => {
+            let id = ApiKeyId::parse(&id)?;
+            postline.delete_api_key(team.id, id).await?;
+            println!("Deleted API key {id}.");
+        }
+    }
+    Ok(())
+}

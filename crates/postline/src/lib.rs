@@ -1,0 +1,9 @@
+//! The `postline` binary's library half: configuration, the composition root that
+//! wires store, domain, API and workers together, and the CLI commands. `main.rs`
+//! only parses arguments and calls in here; the test kit builds the same app.
+
+pub mod app;
+pub mod cli;
+pub mod config;
+pub mod remote;
+pub mod serve;

@@ -1,0 +1,111 @@
+//! `postline serve`: first-start setup (team and key), the HTTP listener, the
+//! delivery workers, and graceful shutdown on SIGTERM/SIGINT.
+
+use std::sync::Arc;
+
+use anyhow::Context;
+use postline_core::{api_keys::CreateApiKey, clock::SystemClock};
+use tokio::{net::TcpListener, sync::watch};
+
+use crate::{app::App, config::Config};
+
+/// Runs the server until a shutdown signal, then drains and exits.
+pub async fn run(config: Config) -> anyhow::Result<()> {
+    if config.uses_sqlite() {
+        std::fs::create_dir_all(&config.data_dir).with_context(|| {
+            format!("creating the data directory {}", config.data_dir.display())
+        })?;
+    }
+    let app = App::build(&config, Arc::new(SystemClock)).await?;
+    let first_key = first_start(&app).await?;
+    let listener = TcpListener::bind(config.listen)
+        .await
+        .with_context(|| format!("listening on {}", config.listen))?;
+    let address = listener.local_addr()?;
+
+    println!(
+        "Postline is listening on http://{}",
+        crate::config::display_host(address)
+    );
+    match first_key {
+        Some(token) => {
+            println!("Created the first team and its full-access API key (shown only this once):");
+            println!("  {token}");
+        }
+        None => println!(
+            "API keys are shown only when created; make a new one with `postline api-keys create --name NAME`."
+        ),
+    }
+    println!(
+        "Try: curl -X POST http://{}/emails -H 'Authorization: Bearer re_…' -H 'Content-Type: application/json' \\",
+        crate::config::display_host(address)
+    );
+    println!(
+        "       -d '{{\"from\":\"onboarding@resend.dev\",\"to\":\"delivered@resend.dev\",\"subject\":\"Hi\",\"html\":\"<p>Hello</p>\"}}'"
+    );
+
+    let (stop, stopped) = watch::channel(false);
+    let workers: Vec<_> = app
+        .workers()
+        .into_iter()
+        .map(|w| tokio::spawn(w.run(stopped.clone())))
+        .collect();
+    let mut on_stop = stopped.clone();
+    axum::serve(listener, app.router.clone())
+        .with_graceful_shutdown(async move {
+            tokio::select! {
+                _ = shutdown_signal() => {}
+                _ = on_stop.changed() => {}
+            }
+        })
+        .await
+        .context("serving HTTP")?;
+    tracing::info!("shutting down: waiting for workers to finish their round");
+    let _ = stop.send(true);
+    for worker in workers {
+        let _ = worker.await;
+    }
+    app.db.close().await;
+    println!("Postline stopped.");
+    Ok(())
+}
+
+/// On the very first start, creates the first team and a full-access key.
+async fn first_start(app: &App) -> anyhow::Result<Option<String>> {
+    if app.postline.first_team().await?.is_some() {
+        return Ok(None);
+    }
+    let team = app.postline.create_team("Default team").await?;
+    let key = app
+        .postline
+        .create_api_key(
+            team.id,
+            CreateApiKey {
+                name: Some("Default key".into()),
+                ..Default::default()
+            },
+        )
+        .await?;
+    Ok(Some(key.token))
+}
+
+async fn shutdown_signal() {
+    let interrupt = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut signal) => {
+                signal.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        _ = interrupt => {}
+        _ = terminate => {}
+    }
+}
