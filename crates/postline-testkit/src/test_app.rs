@@ -1,0 +1,311 @@
+//! [`TestApp`]: the real application on a loopback port, its own database (a temp
+//! SQLite file, or a fresh PostgreSQL schema), a manual clock, a full-access key,
+//! and typed request helpers that check every response against the contract.
+
+use std::{net::SocketAddr, path::PathBuf, sync::Arc};
+
+use postline::{app::App, config::Config};
+use postline_core::{api_keys::CreateApiKey, teams::Team};
+use reqwest::{Method, header::HeaderMap};
+use serde_json::Value;
+
+use crate::{clock::ManualClock, contract::contract};
+
+/// Which database a test runs on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    Sqlite,
+    Postgres,
+}
+
+/// Whether the PostgreSQL runs are enabled.
+pub fn postgres_configured() -> bool {
+    std::env::var("POSTLINE_TEST_POSTGRES_URL").is_ok_and(|u| !u.is_empty())
+}
+
+/// A response, with its JSON body parsed.
+#[derive(Debug)]
+pub struct TestResponse {
+    pub status: u16,
+    pub headers: HeaderMap,
+    pub body: Value,
+}
+
+impl TestResponse {
+    /// The error name of an error response.
+    pub fn error_name(&self) -> &str {
+        self.body["name"].as_str().unwrap_or_default()
+    }
+
+    /// Asserts the status, printing the body when it differs.
+    #[track_caller]
+    pub fn expect(&self, status: u16) -> &Value {
+        assert_eq!(
+            self.status, status,
+            "unexpected status; body: {:#}",
+            self.body
+        );
+        &self.body
+    }
+
+    /// Asserts an error status and name.
+    #[track_caller]
+    pub fn expect_error(&self, status: u16, name: &str) {
+        assert_eq!(
+            (self.status, self.error_name()),
+            (status, name),
+            "body: {:#}",
+            self.body
+        );
+    }
+}
+
+/// A running application for one test.
+pub struct TestApp {
+    pub app: App,
+    pub clock: Arc<ManualClock>,
+    pub base_url: String,
+    pub address: SocketAddr,
+    /// The team created for the test.
+    pub team: Team,
+    /// A full-access key of `team`.
+    pub key: String,
+    pub client: reqwest::Client,
+    pub backend: Backend,
+    _dir: tempfile::TempDir,
+}
+
+/// Options for [`TestApp::start_with`].
+#[derive(Debug, Clone)]
+pub struct Options {
+    pub allow_private_fetches: bool,
+    pub rate_limit: u32,
+}
+
+impl Default for Options {
+    fn default() -> Self {
+        Options {
+            allow_private_fetches: true,
+            rate_limit: 10_000,
+        }
+    }
+}
+
+impl TestApp {
+    /// Starts an app on `backend` with default options.
+    pub async fn start(backend: Backend) -> Self {
+        Self::start_with(backend, Options::default()).await
+    }
+
+    /// Starts an app on `backend`.
+    pub async fn start_with(backend: Backend, options: Options) -> Self {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+            .await
+            .expect("bind");
+        let address = listener.local_addr().expect("address");
+        let database_url = match backend {
+            Backend::Sqlite => format!("sqlite://{}", dir.path().join("postline.db").display()),
+            Backend::Postgres => fresh_postgres_schema().await,
+        };
+        let config = Config {
+            listen: address,
+            data_dir: PathBuf::from(dir.path()),
+            database_url,
+            region: "us-east-1".into(),
+            public_url: format!("http://{address}"),
+            hostname: "postline.test".into(),
+            rate_limit: options.rate_limit,
+            allow_private_fetches: options.allow_private_fetches,
+        };
+        let clock = Arc::new(ManualClock::new());
+        let app = App::build(&config, clock.clone())
+            .await
+            .expect("build the app");
+        let team = app.postline.create_team("Test team").await.expect("team");
+        let key = app
+            .postline
+            .create_api_key(
+                team.id,
+                CreateApiKey {
+                    name: Some("test".into()),
+                    ..Default::default()
+                },
+            )
+            .await
+            .expect("key")
+            .token;
+        let router = app.router.clone();
+        tokio::spawn(async move {
+            let _ = axum::serve(listener, router).await;
+        });
+        TestApp {
+            app,
+            clock,
+            base_url: format!("http://{address}"),
+            address,
+            team,
+            key,
+            client: reqwest::Client::new(),
+            backend,
+            _dir: dir,
+        }
+    }
+
+    /// Creates another team with its own full-access key (for tenancy tests).
+    pub async fn other_team_key(&self) -> String {
+        let team = self
+            .app
+            .postline
+            .create_team("Other team")
+            .await
+            .expect("team");
+        self.app
+            .postline
+            .create_api_key(
+                team.id,
+                CreateApiKey {
+                    name: Some("other".into()),
+                    ..Default::default()
+                },
+            )
+            .await
+            .expect("key")
+            .token
+    }
+
+    /// Creates a key in the test team with the given permission.
+    pub async fn key_with(&self, permission: &str) -> String {
+        self.app
+            .postline
+            .create_api_key(
+                self.team.id,
+                CreateApiKey {
+                    name: Some(permission.into()),
+                    permission: Some(permission.into()),
+                    domain_id: None,
+                },
+            )
+            .await
+            .expect("key")
+            .token
+    }
+
+    /// The app's current (manual) time.
+    pub fn clock_now(&self) -> postline_core::clock::Timestamp {
+        use postline_core::clock::Clock;
+        self.clock.now()
+    }
+
+    /// Runs every delivery worker until nothing is due.
+    pub async fn drain(&self) -> usize {
+        let mut total = 0;
+        for worker in self.app.workers() {
+            total += worker.drain().await.expect("drain the queue");
+        }
+        total
+    }
+
+    /// Sends a request with the test key; checks the response against the contract.
+    pub async fn request(&self, method: Method, path: &str, body: Option<Value>) -> TestResponse {
+        self.request_as(&self.key, method, path, body, &[]).await
+    }
+
+    /// Sends a request with a chosen key and extra headers; checks the response.
+    pub async fn request_as(
+        &self,
+        key: &str,
+        method: Method,
+        path: &str,
+        body: Option<Value>,
+        headers: &[(&str, &str)],
+    ) -> TestResponse {
+        let mut request = self
+            .client
+            .request(method.clone(), format!("{}{path}", self.base_url))
+            .bearer_auth(key);
+        for (name, value) in headers {
+            request = request.header(*name, *value);
+        }
+        if let Some(body) = body {
+            request = request.json(&body);
+        }
+        let response = request.send().await.expect("send the request");
+        self.read(method.as_str(), path, response).await
+    }
+
+    /// Reads a response, checking its content type and body against the contract.
+    pub async fn read(
+        &self,
+        method: &str,
+        path: &str,
+        response: reqwest::Response,
+    ) -> TestResponse {
+        let status = response.status().as_u16();
+        let headers = response.headers().clone();
+        let content_type = headers
+            .get("content-type")
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or_default();
+        assert!(
+            content_type.starts_with("application/json"),
+            "{method} {path}: content-type {content_type:?}"
+        );
+        let text = response.text().await.expect("body");
+        let body: Value = serde_json::from_str(&text)
+            .unwrap_or_else(|_| panic!("{method} {path}: not JSON: {text}"));
+        contract().check(method, path, status, &body);
+        TestResponse {
+            status,
+            headers,
+            body,
+        }
+    }
+
+    /// `GET`
+    pub async fn get(&self, path: &str) -> TestResponse {
+        self.request(Method::GET, path, None).await
+    }
+
+    /// `POST` with a JSON body.
+    pub async fn post(&self, path: &str, body: Value) -> TestResponse {
+        self.request(Method::POST, path, Some(body)).await
+    }
+
+    /// `PATCH` with a JSON body.
+    pub async fn patch(&self, path: &str, body: Value) -> TestResponse {
+        self.request(Method::PATCH, path, Some(body)).await
+    }
+
+    /// `DELETE`
+    pub async fn delete(&self, path: &str) -> TestResponse {
+        self.request(Method::DELETE, path, None).await
+    }
+
+    /// Sends a minimal valid email to `to`; returns its id.
+    pub async fn send_to(&self, to: &str) -> String {
+        let response = self
+            .post(
+                "/emails",
+                serde_json::json!({"from": "Acme <onboarding@resend.dev>", "to": to, "subject": "Hello", "html": "<p>Hi</p>"}),
+            )
+            .await;
+        response.expect(200)["id"].as_str().expect("id").to_string()
+    }
+}
+
+/// Creates a fresh schema on the test PostgreSQL and returns a URL that uses it.
+async fn fresh_postgres_schema() -> String {
+    use sqlx::Executor;
+    let base = std::env::var("POSTLINE_TEST_POSTGRES_URL").expect("POSTLINE_TEST_POSTGRES_URL");
+    let schema = format!("t_{}", uuid::Uuid::new_v4().simple());
+    sqlx::any::install_default_drivers();
+    let mut conn = <sqlx::AnyConnection as sqlx::Connection>::connect(&base)
+        .await
+        .expect("connect to PostgreSQL");
+    conn.execute(sqlx::AssertSqlSafe(format!("CREATE SCHEMA {schema}")))
+        .await
+        .expect("create schema");
+    let separator = if base.contains('?') { '&' } else { '?' };
+    format!("{base}{separator}options=-csearch_path%3D{schema}")
+}

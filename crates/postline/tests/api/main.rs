@@ -1,0 +1,13 @@
+//! Black-box tests of the HTTP API: the real router, store and workers on a
+//! loopback port, every response checked against the contract. Each test runs on
+//! SQLite and, when `POSTLINE_TEST_POSTGRES_URL` is set, on PostgreSQL.
+
+mod api_keys;
+mod attachments;
+mod auth;
+mod batch;
+mod bodies;
+mod emails;
+mod idempotency;
+mod sandbox;
+mod schedule;
