@@ -20,20 +20,12 @@ fn string_field(body: &Value, name: &str) -> Result<Option<String>, ApiError> {
     match body.get(name) {
         None | Some(Value::Null) => Ok(None),
         Some(Value::String(s)) => Ok(Some(s.clone())),
-        Some(_) => Err(ApiError::validation(format!(
-            "The `{name}` field must be a string."
-        ))),
+        Some(_) => Err(ApiError::validation(format!("The `{name}` field must be a string."))),
     }
 }
 
 fn require_object(body: &Value) -> Result<(), ApiError> {
-    if body.is_object() {
-        Ok(())
-    } else {
-        Err(ApiError::validation(
-            "The request body must be a JSON object.",
-        ))
-    }
+    if body.is_object() { Ok(()) } else { Err(ApiError::validation("The request body must be a JSON object.")) }
 }
 
 /// `POST /api-keys`
@@ -49,22 +41,12 @@ pub async fn create(
         domain_id: string_field(&body, "domain_id")?,
     };
     let created = state.postline.create_api_key(p.team_id, input).await?;
-    Ok((
-        StatusCode::CREATED,
-        Json(json!({"id": created.key.id, "token": created.token})),
-    ))
+    Ok((StatusCode::CREATED, Json(json!({"id": created.key.id, "token": created.token}))))
 }
 
 /// `GET /api-keys`
-pub async fn list(
-    State(state): State<AppState>,
-    Manager(p): Manager,
-    params: Params,
-) -> Result<Json<Value>, ApiError> {
-    let page = state
-        .postline
-        .list_api_keys(p.team_id, params.page()?)
-        .await?;
+pub async fn list(State(state): State<AppState>, Manager(p): Manager, params: Params) -> Result<Json<Value>, ApiError> {
+    let page = state.postline.list_api_keys(p.team_id, params.page()?).await?;
     Ok(Json(wire::list(page, wire::api_key)))
 }
 
@@ -77,10 +59,7 @@ pub async fn update(
 ) -> Result<Json<Value>, ApiError> {
     require_object(&body)?;
     let id = ApiKeyId::parse(&id)?;
-    state
-        .postline
-        .rename_api_key(p.team_id, id, string_field(&body, "name")?.as_deref())
-        .await?;
+    state.postline.rename_api_key(p.team_id, id, string_field(&body, "name")?.as_deref()).await?;
     Ok(Json(json!({"object": "api_key", "id": id})))
 }
 
@@ -92,7 +71,5 @@ pub async fn remove(
 ) -> Result<Json<Value>, ApiError> {
     let id = ApiKeyId::parse(&id)?;
     state.postline.delete_api_key(p.team_id, id).await?;
-    Ok(Json(
-        json!({"object": "api_key", "id": id, "deleted": true}),
-    ))
+    Ok(Json(json!({"object": "api_key", "id": id, "deleted": true})))
 }

@@ -17,10 +17,7 @@ pub async fn list(
     Path(email_id): Path<String>,
     params: Params,
 ) -> Result<Json<Value>, ApiError> {
-    let page = state
-        .postline
-        .list_attachments(p.team_id, EmailId::parse(&email_id)?, params.page()?)
-        .await?;
+    let page = state.postline.list_attachments(p.team_id, EmailId::parse(&email_id)?, params.page()?).await?;
     Ok(Json(wire::list(page, |a| wire::attachment(a, false))))
 }
 
@@ -32,11 +29,7 @@ pub async fn get(
 ) -> Result<Json<Value>, ApiError> {
     let link = state
         .postline
-        .get_attachment(
-            p.team_id,
-            EmailId::parse(&email_id)?,
-            AttachmentId::parse(&attachment_id)?,
-        )
+        .get_attachment(p.team_id, EmailId::parse(&email_id)?, AttachmentId::parse(&attachment_id)?)
         .await?;
     Ok(Json(wire::attachment(link, true)))
 }

@@ -13,11 +13,7 @@ use postline_core::{Error, api_keys::Principal};
 use crate::{AppState, error::ApiError, rate_limit::Quota};
 
 /// Authenticates the request and applies the team's rate limit.
-pub async fn authenticate(
-    State(state): State<AppState>,
-    mut request: Request,
-    next: Next,
-) -> Response {
+pub async fn authenticate(State(state): State<AppState>, mut request: Request, next: Next) -> Response {
     let principal = match principal_of(&state, request.headers()).await {
         Ok(principal) => principal,
         Err(error) => return error.into_response(),
@@ -27,10 +23,7 @@ pub async fn authenticate(
         request.extensions_mut().insert(principal);
         next.run(request).await
     } else {
-        ApiError::from(Error::RateLimited {
-            retry_after_secs: quota.reset,
-        })
-        .into_response()
+        ApiError::from(Error::RateLimited { retry_after_secs: quota.reset }).into_response()
     };
     add_quota_headers(response.headers_mut(), quota);
     response
@@ -47,10 +40,7 @@ async fn principal_of(state: &AppState, headers: &HeaderMap) -> Result<Principal
     let token = value
         .to_str()
         .ok()
-        .and_then(|v| {
-            v.strip_prefix("Bearer ")
-                .or_else(|| v.strip_prefix("bearer "))
-        })
+        .and_then(|v| v.strip_prefix("Bearer ").or_else(|| v.strip_prefix("bearer ")))
         .map(str::trim)
         .filter(|t| !t.is_empty());
     let Some(token) = token else {
@@ -60,13 +50,11 @@ async fn principal_of(state: &AppState, headers: &HeaderMap) -> Result<Principal
             "Missing API key in the authorization header. Include `Authorization: Bearer re_…`.",
         ));
     };
-    state.postline.authenticate(token).await?.ok_or_else(|| {
-        ApiError::new(
-            StatusCode::FORBIDDEN,
-            "invalid_api_key",
-            "API key is invalid.",
-        )
-    })
+    state
+        .postline
+        .authenticate(token)
+        .await?
+        .ok_or_else(|| ApiError::new(StatusCode::FORBIDDEN, "invalid_api_key", "API key is invalid."))
 }
 
 fn add_quota_headers(headers: &mut HeaderMap, quota: Quota) {
@@ -82,18 +70,9 @@ impl<S: Send + Sync> FromRequestParts<S> for Caller {
     type Rejection = ApiError;
 
     async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Self, ApiError> {
-        parts
-            .extensions
-            .get::<Principal>()
-            .cloned()
-            .map(Caller)
-            .ok_or_else(|| {
-                ApiError::new(
-                    StatusCode::UNAUTHORIZED,
-                    "missing_api_key",
-                    "Missing API key in the authorization header.",
-                )
-            })
+        parts.extensions.get::<Principal>().cloned().map(Caller).ok_or_else(|| {
+            ApiError::new(StatusCode::UNAUTHORIZED, "missing_api_key", "Missing API key in the authorization header.")
+        })
     }
 }
 

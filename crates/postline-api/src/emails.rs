@@ -31,20 +31,14 @@ pub async fn send(
     JsonBody(body): JsonBody,
 ) -> Result<Response, ApiError> {
     let postline = &state.postline;
-    let claimed =
-        match claim_key(postline, principal.team_id, &headers, "emails.send", &body).await? {
-            Claimed::Replay(response) => return Ok(response),
-            Claimed::Run(claimed) => claimed,
-        };
+    let claimed = match claim_key(postline, principal.team_id, &headers, "emails.send", &body).await? {
+        Claimed::Replay(response) => return Ok(response),
+        Claimed::Run(claimed) => claimed,
+    };
     let result = async {
         let email = postline.prepare_email(&principal, &body).await?;
         let response = json!({"id": email.email.id});
-        postline
-            .accept(
-                vec![email],
-                claimed.as_ref().map(|c| c.complete(200, response.clone())),
-            )
-            .await?;
+        postline.accept(vec![email], claimed.as_ref().map(|c| c.complete(200, response.clone()))).await?;
         Ok::<_, ApiError>(response)
     }
     .await;
@@ -59,18 +53,14 @@ pub async fn send_batch(
     JsonBody(body): JsonBody,
 ) -> Result<Response, ApiError> {
     let postline = &state.postline;
-    let mode = match headers
-        .get("x-batch-validation")
-        .and_then(|v| v.to_str().ok())
-    {
+    let mode = match headers.get("x-batch-validation").and_then(|v| v.to_str().ok()) {
         None => BatchMode::Strict,
         Some(raw) => BatchMode::parse(raw)?,
     };
-    let claimed =
-        match claim_key(postline, principal.team_id, &headers, "emails.batch", &body).await? {
-            Claimed::Replay(response) => return Ok(response),
-            Claimed::Run(claimed) => claimed,
-        };
+    let claimed = match claim_key(postline, principal.team_id, &headers, "emails.batch", &body).await? {
+        Claimed::Replay(response) => return Ok(response),
+        Claimed::Run(claimed) => claimed,
+    };
     let result = async {
         let batch = postline.prepare_batch(&principal, &body, mode).await?;
         let data: Vec<Value> = batch.emails.iter().map(|e| json!({"id": e.email.id})).collect();
@@ -111,10 +101,7 @@ async fn claim_key(
         )
     })?;
     let key = IdempotencyKey::parse(raw)?;
-    match postline
-        .begin_idempotent(team_id, key, &fingerprint(operation, body))
-        .await?
-    {
+    match postline.begin_idempotent(team_id, key, &fingerprint(operation, body)).await? {
         Begin::Run(claimed) => Ok(Claimed::Run(Some(claimed))),
         Begin::Replay { status, body } => {
             let status = StatusCode::from_u16(status).unwrap_or(StatusCode::OK);
@@ -145,23 +132,13 @@ pub async fn get(
     Manager(p): Manager,
     Path(id): Path<String>,
 ) -> Result<Json<Value>, ApiError> {
-    let email = state
-        .postline
-        .get_email(p.team_id, EmailId::parse(&id)?)
-        .await?;
+    let email = state.postline.get_email(p.team_id, EmailId::parse(&id)?).await?;
     Ok(Json(wire::email(email, true)))
 }
 
 /// `GET /emails`
-pub async fn list(
-    State(state): State<AppState>,
-    Manager(p): Manager,
-    params: Params,
-) -> Result<Json<Value>, ApiError> {
-    let page = state
-        .postline
-        .list_emails(p.team_id, params.page()?)
-        .await?;
+pub async fn list(State(state): State<AppState>, Manager(p): Manager, params: Params) -> Result<Json<Value>, ApiError> {
+    let page = state.postline.list_emails(p.team_id, params.page()?).await?;
     Ok(Json(wire::list(page, |e| wire::email(e, false))))
 }
 
@@ -173,10 +150,7 @@ pub async fn update(
     JsonBody(body): JsonBody,
 ) -> Result<Json<Value>, ApiError> {
     let id = EmailId::parse(&id)?;
-    state
-        .postline
-        .reschedule_email(p.team_id, id, &body)
-        .await?;
+    state.postline.reschedule_email(p.team_id, id, &body).await?;
     Ok(Json(json!({"object": "email", "id": id})))
 }
 
@@ -203,15 +177,10 @@ pub async fn share(
         None | Some(Value::Null) => None,
         Some(Value::String(raw)) => Some(raw.as_str()),
         Some(_) => {
-            return Err(ApiError::validation(
-                "The `expires_in` field must be a string such as `2 hours`.",
-            ));
+            return Err(ApiError::validation("The `expires_in` field must be a string such as `2 hours`."));
         }
     };
-    let link = state
-        .postline
-        .share_email(p.team_id, id, expires_in)
-        .await?;
+    let link = state.postline.share_email(p.team_id, id, expires_in).await?;
     Ok(Json(json!({
         "object": "email",
         "id": link.email_id,
@@ -226,13 +195,7 @@ pub async fn events(
     Manager(p): Manager,
     Path(id): Path<String>,
 ) -> Result<Json<Value>, ApiError> {
-    let events = state
-        .postline
-        .email_events(p.team_id, EmailId::parse(&id)?)
-        .await?;
-    let page = postline_core::pagination::Page {
-        items: events,
-        has_more: false,
-    };
+    let events = state.postline.email_events(p.team_id, EmailId::parse(&id)?).await?;
+    let page = postline_core::pagination::Page { items: events, has_more: false };
     Ok(Json(wire::list(page, wire::email_event)))
 }

@@ -24,12 +24,7 @@ pub struct ApiError {
 impl ApiError {
     /// An error with the given status, name and message.
     pub fn new(status: StatusCode, name: &'static str, message: impl Into<String>) -> Self {
-        ApiError {
-            status,
-            name,
-            message: message.into(),
-            retry_after: None,
-        }
+        ApiError { status, name, message: message.into(), retry_after: None }
     }
 
     /// Unknown route, or an id of another team.
@@ -61,14 +56,10 @@ impl From<Error> for ApiError {
                 ApiError::new(status, name, message)
             }
             Error::NotFound(what) => ApiError::not_found(format!("{what} not found")),
-            Error::Conflict(message) => {
-                ApiError::new(S::UNPROCESSABLE_ENTITY, "validation_error", message)
+            Error::Conflict(message) => ApiError::new(S::UNPROCESSABLE_ENTITY, "validation_error", message),
+            Error::Restricted => {
+                ApiError::new(S::UNAUTHORIZED, "restricted_api_key", "This API key is restricted to only send emails.")
             }
-            Error::Restricted => ApiError::new(
-                S::UNAUTHORIZED,
-                "restricted_api_key",
-                "This API key is restricted to only send emails.",
-            ),
             Error::Forbidden(message) => ApiError::new(S::FORBIDDEN, "validation_error", message),
             Error::IdempotencyMismatch => ApiError::new(
                 S::CONFLICT,
@@ -85,27 +76,15 @@ impl From<Error> for ApiError {
             }
             Error::RateLimited { retry_after_secs } => ApiError {
                 retry_after: Some(retry_after_secs),
-                ..ApiError::new(
-                    S::TOO_MANY_REQUESTS,
-                    "rate_limit_exceeded",
-                    "Too many requests. Please slow down.",
-                )
+                ..ApiError::new(S::TOO_MANY_REQUESTS, "rate_limit_exceeded", "Too many requests. Please slow down.")
             },
             Error::Unavailable(cause) => {
                 tracing::error!(%cause, "dependency failure");
-                ApiError::new(
-                    S::INTERNAL_SERVER_ERROR,
-                    "internal_server_error",
-                    "An unexpected error occurred.",
-                )
+                ApiError::new(S::INTERNAL_SERVER_ERROR, "internal_server_error", "An unexpected error occurred.")
             }
             Error::Internal(cause) => {
                 tracing::error!(%cause, "internal error");
-                ApiError::new(
-                    S::INTERNAL_SERVER_ERROR,
-                    "application_error",
-                    "An unexpected error occurred.",
-                )
+                ApiError::new(S::INTERNAL_SERVER_ERROR, "application_error", "An unexpected error occurred.")
             }
         }
     }
@@ -113,13 +92,10 @@ impl From<Error> for ApiError {
 
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
-        let body =
-            json!({"statusCode": self.status.as_u16(), "message": self.message, "name": self.name});
+        let body = json!({"statusCode": self.status.as_u16(), "message": self.message, "name": self.name});
         let mut response = (self.status, Json(body)).into_response();
         if let Some(seconds) = self.retry_after {
-            response
-                .headers_mut()
-                .insert(header::RETRY_AFTER, HeaderValue::from(seconds));
+            response.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from(seconds));
         }
         response
     }

@@ -26,26 +26,14 @@ impl<S: Send + Sync> FromRequest<S> for JsonBody {
             .headers()
             .get(header::CONTENT_TYPE)
             .and_then(|v| v.to_str().ok())
-            .map(|v| {
-                v.split(';')
-                    .next()
-                    .unwrap_or("")
-                    .trim()
-                    .to_ascii_lowercase()
-            });
-        let bytes = Bytes::from_request(request, state)
-            .await
-            .map_err(|rejection| {
-                if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE {
-                    ApiError::new(
-                        StatusCode::PAYLOAD_TOO_LARGE,
-                        "validation_error",
-                        "The request body is too large.",
-                    )
-                } else {
-                    ApiError::validation("The request body could not be read.")
-                }
-            })?;
+            .map(|v| v.split(';').next().unwrap_or("").trim().to_ascii_lowercase());
+        let bytes = Bytes::from_request(request, state).await.map_err(|rejection| {
+            if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE {
+                ApiError::new(StatusCode::PAYLOAD_TOO_LARGE, "validation_error", "The request body is too large.")
+            } else {
+                ApiError::validation("The request body could not be read.")
+            }
+        })?;
         if bytes.iter().all(u8::is_ascii_whitespace) {
             return Ok(JsonBody(Value::Null));
         }
@@ -85,10 +73,6 @@ impl Params {
     /// The pagination parameters.
     pub fn page(&self) -> Result<PageRequest, ApiError> {
         let get = |name: &str| self.0.get(name).map(String::as_str);
-        Ok(PageRequest::parse(
-            get("limit"),
-            get("after"),
-            get("before"),
-        )?)
+        Ok(PageRequest::parse(get("limit"), get("after"), get("before"))?)
     }
 }

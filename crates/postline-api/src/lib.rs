@@ -54,22 +54,12 @@ pub fn router(state: AppState) -> Router {
         .route("/emails/{id}/share", post(emails::share))
         .route("/emails/{id}/events", get(emails::events))
         .route("/emails/{id}/attachments", get(attachments::list))
-        .route(
-            "/emails/{id}/attachments/{attachment_id}",
-            get(attachments::get),
-        )
+        .route("/emails/{id}/attachments/{attachment_id}", get(attachments::get))
         .route("/api-keys", post(api_keys::create).get(api_keys::list))
-        .route(
-            "/api-keys/{id}",
-            patch(api_keys::update).delete(api_keys::remove),
-        )
+        .route("/api-keys/{id}", patch(api_keys::update).delete(api_keys::remove))
         .layer(DefaultBodyLimit::max(MAX_BODY));
-    let authenticated = sending
-        .merge(managing)
-        .route_layer(middleware::from_fn_with_state(
-            state.clone(),
-            auth::authenticate,
-        ));
+    let authenticated =
+        sending.merge(managing).route_layer(middleware::from_fn_with_state(state.clone(), auth::authenticate));
     Router::new()
         .merge(authenticated)
         .route("/shared", get(public::shared_email))
@@ -90,21 +80,14 @@ async fn not_found() -> ApiError {
 }
 
 async fn method_not_allowed() -> ApiError {
-    ApiError::new(
-        StatusCode::METHOD_NOT_ALLOWED,
-        "method_not_allowed",
-        "Method is not allowed for this endpoint.",
-    )
+    ApiError::new(StatusCode::METHOD_NOT_ALLOWED, "method_not_allowed", "Method is not allowed for this endpoint.")
 }
 
 /// The SDKs require `Content-Type: application/json` on every API response,
 /// including ones axum produces itself.
 async fn json_content_type(mut response: Response) -> Response {
     if !response.headers().contains_key(header::CONTENT_TYPE) {
-        response.headers_mut().insert(
-            header::CONTENT_TYPE,
-            HeaderValue::from_static("application/json"),
-        );
+        response.headers_mut().insert(header::CONTENT_TYPE, HeaderValue::from_static("application/json"));
     }
     response.into_response()
 }

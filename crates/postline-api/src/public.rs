@@ -12,74 +12,47 @@ use postline_core::{clock::api_time, emails::Email};
 use crate::{AppState, error::ApiError, extract::Params};
 
 /// `GET /shared?token=…`
-pub async fn shared_email(
-    State(state): State<AppState>,
-    params: Params,
-) -> Result<Response, ApiError> {
-    let token = params
-        .0
-        .get("token")
-        .map(String::as_str)
-        .unwrap_or_default();
+pub async fn shared_email(State(state): State<AppState>, params: Params) -> Result<Response, ApiError> {
+    let token = params.0.get("token").map(String::as_str).unwrap_or_default();
     let (email, attachments) = state.postline.shared_email(token).await?;
     let mut response = Html(render(&email, &attachments)).into_response();
     // The email's own HTML runs in a sandboxed iframe; the page itself runs nothing.
     response.headers_mut().insert(
         header::CONTENT_SECURITY_POLICY,
-        HeaderValue::from_static("default-src 'none'; style-src 'unsafe-inline'; img-src https: http: data:; frame-src 'self'"),
+        HeaderValue::from_static(
+            "default-src 'none'; style-src 'unsafe-inline'; img-src https: http: data:; frame-src 'self'",
+        ),
     );
-    response
-        .headers_mut()
-        .insert("referrer-policy", HeaderValue::from_static("no-referrer"));
-    response
-        .headers_mut()
-        .insert("x-robots-tag", HeaderValue::from_static("noindex"));
+    response.headers_mut().insert("referrer-policy", HeaderValue::from_static("no-referrer"));
+    response.headers_mut().insert("x-robots-tag", HeaderValue::from_static("noindex"));
     Ok(response)
 }
 
 /// `GET /downloads/attachments?token=…`
 pub async fn download(State(state): State<AppState>, params: Params) -> Result<Response, ApiError> {
-    let token = params
-        .0
-        .get("token")
-        .map(String::as_str)
-        .unwrap_or_default();
+    let token = params.0.get("token").map(String::as_str).unwrap_or_default();
     let (attachment, content) = state.postline.download_attachment(token).await?;
-    let filename = attachment
-        .filename
-        .unwrap_or_else(|| attachment.id.to_string());
-    let disposition = format!(
-        "attachment; filename=\"{}\"",
-        filename.replace(['"', '\\', '\r', '\n'], "_")
-    );
+    let filename = attachment.filename.unwrap_or_else(|| attachment.id.to_string());
+    let disposition = format!("attachment; filename=\"{}\"", filename.replace(['"', '\\', '\r', '\n'], "_"));
     let mut response = (StatusCode::OK, content).into_response();
     let headers = response.headers_mut();
     headers.insert(
         header::CONTENT_TYPE,
-        HeaderValue::from_str(&attachment.content_type)
-            .unwrap_or(HeaderValue::from_static("application/octet-stream")),
+        HeaderValue::from_str(&attachment.content_type).unwrap_or(HeaderValue::from_static("application/octet-stream")),
     );
     if let Ok(value) = HeaderValue::from_str(&disposition) {
         headers.insert(header::CONTENT_DISPOSITION, value);
     }
-    headers.insert(
-        "x-content-type-options",
-        HeaderValue::from_static("nosniff"),
-    );
+    headers.insert("x-content-type-options", HeaderValue::from_static("nosniff"));
     Ok(response)
 }
 
 fn escape(text: &str) -> String {
-    text.replace('&', "&amp;")
-        .replace('<', "&lt;")
-        .replace('>', "&gt;")
-        .replace('"', "&quot;")
-        .replace('\'', "&#39;")
+    text.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;").replace('"', "&quot;").replace('\'', "&#39;")
 }
 
 fn render(email: &Email, attachments: &[postline_core::emails::Attachment]) -> String {
-    let row =
-        |label: &str, value: &str| format!("<tr><th>{label}</th><td>{}</td></tr>", escape(value));
+    let row = |label: &str, value: &str| format!("<tr><th>{label}</th><td>{}</td></tr>", escape(value));
     let mut rows = vec![row("From", &email.from), row("To", &email.to.join(", "))];
     if !email.cc.is_empty() {
         rows.push(row("Cc", &email.cc.join(", ")));
@@ -88,10 +61,7 @@ fn render(email: &Email, attachments: &[postline_core::emails::Attachment]) -> S
     rows.push(row("Date", &api_time(email.created_at)));
     rows.push(row("Status", email.last_event.as_str()));
     let body = match (&email.html, &email.text) {
-        (Some(html), _) => format!(
-            "<iframe sandbox title=\"Email body\" srcdoc=\"{}\"></iframe>",
-            escape(html)
-        ),
+        (Some(html), _) => format!("<iframe sandbox title=\"Email body\" srcdoc=\"{}\"></iframe>", escape(html)),
         (None, Some(text)) => format!("<pre>{}</pre>", escape(text)),
         (None, None) => "<p><em>This email has no body.</em></p>".to_string(),
     };
@@ -99,19 +69,10 @@ fn render(email: &Email, attachments: &[postline_core::emails::Attachment]) -> S
         .iter()
         .map(|a| {
             let name = a.filename.clone().unwrap_or_else(|| a.id.to_string());
-            format!(
-                "<li>{} <small>({}, {} bytes)</small></li>",
-                escape(&name),
-                escape(&a.content_type),
-                a.size
-            )
+            format!("<li>{} <small>({}, {} bytes)</small></li>", escape(&name), escape(&a.content_type), a.size)
         })
         .collect();
-    let files = if files.is_empty() {
-        String::new()
-    } else {
-        format!("<h2>Attachments</h2><ul>{files}</ul>")
-    };
+    let files = if files.is_empty() { String::new() } else { format!("<h2>Attachments</h2><ul>{files}</ul>") };
     format!(
         "<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\"><title>{subject}</title>\
          <meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\

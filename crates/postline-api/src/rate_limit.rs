@@ -30,26 +30,17 @@ pub struct RateLimiter {
 impl RateLimiter {
     /// A limiter allowing `per_second` requests per team per second.
     pub fn new(per_second: u32) -> Self {
-        RateLimiter {
-            per_second: per_second.max(1),
-            windows: Mutex::new(HashMap::new()),
-        }
+        RateLimiter { per_second: per_second.max(1), windows: Mutex::new(HashMap::new()) }
     }
 
     /// Counts one request of `team`.
     pub fn check(&self, team: TeamId) -> Quota {
-        let second = SystemTime::now()
-            .duration_since(UNIX_EPOCH)
-            .map(|d| d.as_secs())
-            .unwrap_or_default();
+        let second = SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_secs()).unwrap_or_default();
         self.check_at(team, second)
     }
 
     fn check_at(&self, team: TeamId, second: u64) -> Quota {
-        let mut windows = self
-            .windows
-            .lock()
-            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        let mut windows = self.windows.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
         if windows.len() > 100_000 {
             windows.retain(|_, (window, _)| *window == second);
         }
@@ -61,12 +52,7 @@ impl RateLimiter {
         if allowed {
             entry.1 += 1;
         }
-        Quota {
-            limit: self.per_second,
-            remaining: self.per_second - entry.1,
-            reset: 1,
-            allowed,
-        }
+        Quota { limit: self.per_second, remaining: self.per_second - entry.1, reset: 1, allowed }
     }
 }
 
@@ -82,10 +68,7 @@ mod tests {
         assert!(limiter.check_at(team, 10).allowed);
         assert_eq!(limiter.check_at(team, 10).remaining, 0);
         assert!(!limiter.check_at(team, 10).allowed);
-        assert!(
-            limiter.check_at(other, 10).allowed,
-            "teams do not share a window"
-        );
+        assert!(limiter.check_at(other, 10).allowed, "teams do not share a window");
         assert!(limiter.check_at(team, 11).allowed);
     }
 }

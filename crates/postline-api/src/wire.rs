@@ -33,23 +33,14 @@ pub fn email(email: Email, with_bodies: bool) -> Value {
         }
         object.insert(
             "headers".into(),
-            json!(
-                email
-                    .headers
-                    .into_iter()
-                    .map(|h| (h.name, Value::String(h.value)))
-                    .collect::<Map<_, _>>()
-            ),
+            json!(email.headers.into_iter().map(|h| (h.name, Value::String(h.value))).collect::<Map<_, _>>()),
         );
     }
     object.insert("bcc".into(), json!(email.bcc));
     object.insert("cc".into(), json!(email.cc));
     object.insert("reply_to".into(), json!(email.reply_to));
     object.insert("last_event".into(), json!(email.last_event.as_str()));
-    object.insert(
-        "scheduled_at".into(),
-        json!(email.scheduled_at.map(api_time)),
-    );
+    object.insert("scheduled_at".into(), json!(email.scheduled_at.map(api_time)));
     object.insert("tags".into(), json!(email.tags));
     if let Some(topic) = email.topic_id {
         object.insert("topic_id".into(), json!(topic));

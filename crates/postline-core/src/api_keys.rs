@@ -90,11 +90,8 @@ impl Principal {
 
 /// A fresh random token.
 pub fn generate_token() -> String {
-    let random: String = rand::thread_rng()
-        .sample_iter(&Alphanumeric)
-        .take(TOKEN_RANDOM_CHARS)
-        .map(char::from)
-        .collect();
+    let random: String =
+        rand::thread_rng().sample_iter(&Alphanumeric).take(TOKEN_RANDOM_CHARS).map(char::from).collect();
     format!("{TOKEN_PREFIX}{random}")
 }
 
@@ -107,9 +104,7 @@ pub fn hash_token(token: &str) -> String {
 pub fn looks_like_token(token: &str) -> bool {
     token.starts_with(TOKEN_PREFIX)
         && token.len() <= 128
-        && token[TOKEN_PREFIX.len()..]
-            .bytes()
-            .all(|b| b.is_ascii_alphanumeric() || b == b'_')
+        && token[TOKEN_PREFIX.len()..].bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_')
 }
 
 /// Validates a key name: present, not blank, at most 50 characters.
@@ -120,14 +115,10 @@ pub fn validate_name(name: Option<&str>) -> Result<String> {
         return Err(Error::value("The `name` field must not be empty."));
     }
     if trimmed.chars().count() > MAX_NAME_CHARS {
-        return Err(Error::value(format!(
-            "The `name` field must be at most {MAX_NAME_CHARS} characters."
-        )));
+        return Err(Error::value(format!("The `name` field must be at most {MAX_NAME_CHARS} characters.")));
     }
     if trimmed.chars().any(char::is_control) {
-        return Err(Error::value(
-            "The `name` field must not contain control characters.",
-        ));
+        return Err(Error::value("The `name` field must not contain control characters."));
     }
     Ok(trimmed.to_string())
 }
@@ -169,9 +160,7 @@ impl Postline {
     /// does not turn every request into a write.
     async fn note_key_used(&self, key: &ApiKey) {
         let now = self.clock.now();
-        let fresh = key
-            .last_used_at
-            .is_some_and(|at| now - at < chrono::Duration::seconds(60));
+        let fresh = key.last_used_at.is_some_and(|at| now - at < chrono::Duration::seconds(60));
         if fresh {
             return;
         }
@@ -181,11 +170,7 @@ impl Postline {
     }
 
     /// Creates a key for a team (used by the API and by `postline api-keys create`).
-    pub async fn create_api_key(
-        &self,
-        team_id: TeamId,
-        input: CreateApiKey,
-    ) -> Result<CreatedApiKey> {
+    pub async fn create_api_key(&self, team_id: TeamId, input: CreateApiKey) -> Result<CreatedApiKey> {
         let name = validate_name(input.name.as_deref())?;
         let permission = match input.permission.as_deref() {
             None => Permission::FullAccess,
@@ -216,12 +201,7 @@ impl Postline {
             created_at: self.clock.now(),
             last_used_at: None,
         };
-        self.store
-            .insert_api_key(NewApiKey {
-                key: key.clone(),
-                token_hash: hash_token(&token),
-            })
-            .await?;
+        self.store.insert_api_key(NewApiKey { key: key.clone(), token_hash: hash_token(&token) }).await?;
         Ok(CreatedApiKey { key, token })
     }
 
@@ -231,27 +211,14 @@ impl Postline {
     }
 
     /// Renames a key.
-    pub async fn rename_api_key(
-        &self,
-        team_id: TeamId,
-        id: ApiKeyId,
-        name: Option<&str>,
-    ) -> Result<()> {
+    pub async fn rename_api_key(&self, team_id: TeamId, id: ApiKeyId, name: Option<&str>) -> Result<()> {
         let name = validate_name(name)?;
-        if self.store.rename_api_key(team_id, id, &name).await? {
-            Ok(())
-        } else {
-            Err(Error::NotFound("API key"))
-        }
+        if self.store.rename_api_key(team_id, id, &name).await? { Ok(()) } else { Err(Error::NotFound("API key")) }
     }
 
     /// Deletes a key; it stops authenticating at once.
     pub async fn delete_api_key(&self, team_id: TeamId, id: ApiKeyId) -> Result<()> {
-        if self.store.delete_api_key(team_id, id).await? {
-            Ok(())
-        } else {
-            Err(Error::NotFound("API key"))
-        }
+        if self.store.delete_api_key(team_id, id).await? { Ok(()) } else { Err(Error::NotFound("API key")) }
     }
 }
 
@@ -280,13 +247,7 @@ mod tests {
     #[test]
     fn names_are_bounded() {
         assert_eq!(validate_name(Some("  prod  ")).unwrap(), "prod");
-        assert!(matches!(
-            validate_name(None),
-            Err(Error::Invalid {
-                kind: Invalid::MissingField,
-                ..
-            })
-        ));
+        assert!(matches!(validate_name(None), Err(Error::Invalid { kind: Invalid::MissingField, .. })));
         assert!(validate_name(Some("")).is_err());
         assert!(validate_name(Some(&"x".repeat(51))).is_err());
         assert!(validate_name(Some(&"é".repeat(50))).is_ok());

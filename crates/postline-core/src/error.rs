@@ -72,10 +72,7 @@ pub enum Error {
 impl Error {
     /// Bad input of the given kind.
     pub fn invalid(kind: Invalid, message: impl fmt::Display) -> Self {
-        Error::Invalid {
-            kind,
-            message: message.to_string(),
-        }
+        Error::Invalid { kind, message: message.to_string() }
     }
 
     /// A required field is absent.

@@ -84,12 +84,7 @@ pub struct Completion {
 impl ClaimedKey {
     /// The completion to store for this key.
     pub fn complete(&self, status: u16, body: Value) -> Completion {
-        Completion {
-            team_id: self.team_id,
-            key: self.key.as_str().to_string(),
-            status,
-            body,
-        }
+        Completion { team_id: self.team_id, key: self.key.as_str().to_string(), status, body }
     }
 }
 
@@ -102,23 +97,11 @@ pub enum Begin {
 
 impl Postline {
     /// Claims an idempotency key for a request with the given fingerprint.
-    pub async fn begin_idempotent(
-        &self,
-        team_id: TeamId,
-        key: IdempotencyKey,
-        fingerprint: &str,
-    ) -> Result<Begin> {
+    pub async fn begin_idempotent(&self, team_id: TeamId, key: IdempotencyKey, fingerprint: &str) -> Result<Begin> {
         let now = self.clock.now();
         match self
             .store
-            .claim_idempotency_key(
-                team_id,
-                key.as_str(),
-                fingerprint,
-                now,
-                now + IN_FLIGHT_LEASE,
-                now - RETENTION,
-            )
+            .claim_idempotency_key(team_id, key.as_str(), fingerprint, now, now + IN_FLIGHT_LEASE, now - RETENTION)
             .await?
         {
             Claim::Fresh => Ok(Begin::Run(ClaimedKey { team_id, key })),
@@ -130,11 +113,7 @@ impl Postline {
 
     /// Releases a claimed key whose request failed, so a corrected retry can use it.
     pub async fn release_idempotent(&self, claimed: &ClaimedKey) {
-        if let Err(error) = self
-            .store
-            .release_idempotency_key(claimed.team_id, claimed.key.as_str())
-            .await
-        {
+        if let Err(error) = self.store.release_idempotency_key(claimed.team_id, claimed.key.as_str()).await {
             tracing::warn!(%error, "could not release an idempotency key; it expires with its lease");
         }
     }

@@ -43,9 +43,7 @@ impl PageRequest {
         };
         let cursor = match (after, before) {
             (Some(_), Some(_)) => {
-                return Err(Error::parameter(
-                    "The `after` and `before` parameters cannot be used together.",
-                ));
+                return Err(Error::parameter("The `after` and `before` parameters cannot be used together."));
             }
             (Some(a), None) => Cursor::After(cursor_id(a, "after")?),
             (None, Some(b)) => Cursor::Before(cursor_id(b, "before")?),
@@ -57,10 +55,7 @@ impl PageRequest {
 
 impl Default for PageRequest {
     fn default() -> Self {
-        PageRequest {
-            limit: DEFAULT_LIMIT,
-            cursor: Cursor::Start,
-        }
+        PageRequest { limit: DEFAULT_LIMIT, cursor: Cursor::Start }
     }
 }
 
@@ -80,9 +75,6 @@ pub struct Page<T> {
 impl<T> Page<T> {
     /// Maps each item, keeping `has_more`.
     pub fn map<U>(self, f: impl FnMut(T) -> U) -> Page<U> {
-        Page {
-            items: self.items.into_iter().map(f).collect(),
-            has_more: self.has_more,
-        }
+        Page { items: self.items.into_iter().map(f).collect(), has_more: self.has_more }
     }
 }

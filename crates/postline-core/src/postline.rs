@@ -5,9 +5,7 @@ use std::sync::Arc;
 
 use tokio::sync::Notify;
 
-use crate::{
-    Result, clock::Clock, remote::RemoteFiles, signing::Signer, store::Store, teams::Team,
-};
+use crate::{Result, clock::Clock, remote::RemoteFiles, signing::Signer, store::Store, teams::Team};
 
 /// What the operator configured that the domain needs to know.
 #[derive(Debug, Clone)]
@@ -39,14 +37,7 @@ impl Postline {
         settings: Settings,
     ) -> Result<Self> {
         let signer = Signer::new(store.secret("link-signing").await?);
-        Ok(Postline {
-            store,
-            clock,
-            remote,
-            signer,
-            settings: Arc::new(settings),
-            queue_wake: Arc::new(Notify::new()),
-        })
+        Ok(Postline { store, clock, remote, signer, settings: Arc::new(settings), queue_wake: Arc::new(Notify::new()) })
     }
 
     /// The clock everything uses.
@@ -66,11 +57,7 @@ impl Postline {
 
     /// Creates a team.
     pub async fn create_team(&self, name: &str) -> Result<Team> {
-        let team = Team {
-            id: crate::ids::TeamId::new(),
-            name: name.to_string(),
-            created_at: self.clock.now(),
-        };
+        let team = Team { id: crate::ids::TeamId::new(), name: name.to_string(), created_at: self.clock.now() };
         self.store.insert_team(&team).await?;
         Ok(team)
     }

@@ -68,11 +68,7 @@ impl Signer {
 
     /// Mints a token carrying `claims` that stops verifying after `expires_at`.
     pub fn sign<T: Serialize>(&self, purpose: Purpose, claims: T, expires_at: Timestamp) -> String {
-        let body = serde_json::to_vec(&Envelope {
-            exp: expires_at.timestamp(),
-            claims,
-        })
-        .expect("claims serialize");
+        let body = serde_json::to_vec(&Envelope { exp: expires_at.timestamp(), claims }).expect("claims serialize");
         let payload = URL_SAFE_NO_PAD.encode(body);
         let tag = self.mac(purpose, &payload).finalize().into_bytes();
         format!("{payload}.{}", URL_SAFE_NO_PAD.encode(tag))
@@ -80,12 +76,7 @@ impl Signer {
 
     /// Returns the claims of a token minted for `purpose` that has not expired at `now`.
     /// Any tampering, a wrong purpose or an expired token gives `None`.
-    pub fn verify<T: DeserializeOwned>(
-        &self,
-        purpose: Purpose,
-        token: &str,
-        now: Timestamp,
-    ) -> Option<T> {
+    pub fn verify<T: DeserializeOwned>(&self, purpose: Purpose, token: &str, now: Timestamp) -> Option<T> {
         let (payload, tag) = token.split_once('.')?;
         let tag = URL_SAFE_NO_PAD.decode(tag).ok()?;
         self.mac(purpose, payload).verify_slice(&tag).ok()?;
@@ -114,14 +105,8 @@ mod tests {
         let signer = Signer::new(vec![7; 32]);
         let now = Utc::now();
         let token = signer.sign(Purpose::ShareEmail, claims(), now + Duration::minutes(10));
-        assert_eq!(
-            signer.verify::<Claims>(Purpose::ShareEmail, &token, now),
-            Some(claims())
-        );
-        assert_eq!(
-            signer.verify::<Claims>(Purpose::ShareEmail, &token, now + Duration::minutes(11)),
-            None
-        );
+        assert_eq!(signer.verify::<Claims>(Purpose::ShareEmail, &token, now), Some(claims()));
+        assert_eq!(signer.verify::<Claims>(Purpose::ShareEmail, &token, now + Duration::minutes(11)), None);
     }
 
     #[test]
@@ -129,10 +114,7 @@ mod tests {
         let signer = Signer::new(vec![7; 32]);
         let now = Utc::now();
         let token = signer.sign(Purpose::ShareEmail, claims(), now + Duration::minutes(10));
-        assert_eq!(
-            signer.verify::<Claims>(Purpose::AttachmentDownload, &token, now),
-            None
-        );
+        assert_eq!(signer.verify::<Claims>(Purpose::AttachmentDownload, &token, now), None);
     }
 
     #[test]
@@ -141,19 +123,10 @@ mod tests {
         let other = Signer::new(vec![8; 32]);
         let now = Utc::now();
         let token = signer.sign(Purpose::ShareEmail, claims(), now + Duration::minutes(10));
-        assert_eq!(
-            other.verify::<Claims>(Purpose::ShareEmail, &token, now),
-            None
-        );
+        assert_eq!(other.verify::<Claims>(Purpose::ShareEmail, &token, now), None);
         let forged_payload = URL_SAFE_NO_PAD.encode(br#"{"exp":99999999999,"id":"xyz"}"#);
         let tag = token.split_once('.').unwrap().1;
-        assert_eq!(
-            signer.verify::<Claims>(Purpose::ShareEmail, &format!("{forged_payload}.{tag}"), now),
-            None
-        );
-        assert_eq!(
-            signer.verify::<Claims>(Purpose::ShareEmail, "garbage", now),
-            None
-        );
+        assert_eq!(signer.verify::<Claims>(Purpose::ShareEmail, &format!("{forged_payload}.{tag}"), now), None);
+        assert_eq!(signer.verify::<Claims>(Purpose::ShareEmail, "garbage", now), None);
     }
 }

@@ -79,12 +79,7 @@ pub trait EmailStore {
         event: EmailEvent,
     ) -> Result<Transition>;
     /// Cancels a scheduled email whose queue rows are not being worked on.
-    async fn cancel_email(
-        &self,
-        team_id: TeamId,
-        id: EmailId,
-        event: EmailEvent,
-    ) -> Result<Transition>;
+    async fn cancel_email(&self, team_id: TeamId, id: EmailId, event: EmailEvent) -> Result<Transition>;
     async fn email_events(&self, team_id: TeamId, id: EmailId) -> Result<Vec<EmailEvent>>;
     async fn list_attachments(
         &self,
@@ -92,12 +87,7 @@ pub trait EmailStore {
         email_id: EmailId,
         page: &PageRequest,
     ) -> Result<Page<Attachment>>;
-    async fn get_attachment(
-        &self,
-        team_id: TeamId,
-        email_id: EmailId,
-        id: AttachmentId,
-    ) -> Result<Option<Attachment>>;
+    async fn get_attachment(&self, team_id: TeamId, email_id: EmailId, id: AttachmentId) -> Result<Option<Attachment>>;
     /// An attachment's bytes, for a signed download link (the link carries the team).
     async fn attachment_content(
         &self,
@@ -121,11 +111,7 @@ pub trait QueueStore {
     ) -> Result<Vec<ClaimedDelivery>>;
     /// Records the outcome of an attempt: queue row state, timeline events, the email's
     /// `last_event`, in one transaction. `false` if the lease was lost meanwhile.
-    async fn complete_delivery(
-        &self,
-        claimed: &ClaimedDelivery,
-        outcome: &DeliveryOutcome,
-    ) -> Result<bool>;
+    async fn complete_delivery(&self, claimed: &ClaimedDelivery, outcome: &DeliveryOutcome) -> Result<bool>;
 }
 
 /// Idempotency keys.

@@ -71,12 +71,7 @@ mod tests {
 
     #[test]
     fn ordinary_addresses_are_public() {
-        for raw in [
-            "93.184.216.34",
-            "8.8.8.8",
-            "2606:4700::1111",
-            "::ffff:1.1.1.1",
-        ] {
+        for raw in ["93.184.216.34", "8.8.8.8", "2606:4700::1111", "::ffff:1.1.1.1"] {
             assert!(is_public(raw.parse().unwrap()), "{raw} must be public");
         }
     }

@@ -52,11 +52,7 @@ pub struct Fetcher {
 
 impl Default for Fetcher {
     fn default() -> Self {
-        Fetcher {
-            timeout: Duration::from_secs(15),
-            allow_private: false,
-            max_redirects: 3,
-        }
+        Fetcher { timeout: Duration::from_secs(15), allow_private: false, max_redirects: 3 }
     }
 }
 
@@ -65,16 +61,12 @@ impl Fetcher {
     pub async fn get(&self, url: &str, max_bytes: u64) -> Result<Response, FetchError> {
         match tokio::time::timeout(self.timeout, self.get_following(url, max_bytes)).await {
             Ok(result) => result,
-            Err(_) => Err(FetchError::Failed(format!(
-                "timed out after {} s",
-                self.timeout.as_secs()
-            ))),
+            Err(_) => Err(FetchError::Failed(format!("timed out after {} s", self.timeout.as_secs()))),
         }
     }
 
     async fn get_following(&self, url: &str, max_bytes: u64) -> Result<Response, FetchError> {
-        let mut url =
-            Url::parse(url).map_err(|e| FetchError::Failed(format!("invalid URL: {e}")))?;
+        let mut url = Url::parse(url).map_err(|e| FetchError::Failed(format!("invalid URL: {e}")))?;
         for _ in 0..=self.max_redirects {
             let response = self.get_once(&url).await?;
             if response.status().is_redirection() {
@@ -83,52 +75,32 @@ impl Fetcher {
                     .get(reqwest::header::LOCATION)
                     .and_then(|l| l.to_str().ok())
                     .ok_or_else(|| FetchError::Failed("redirect without a Location".into()))?;
-                url = url
-                    .join(location)
-                    .map_err(|e| FetchError::Failed(format!("bad redirect: {e}")))?;
+                url = url.join(location).map_err(|e| FetchError::Failed(format!("bad redirect: {e}")))?;
                 continue;
             }
             if !response.status().is_success() {
-                return Err(FetchError::Failed(format!(
-                    "the server answered HTTP {}",
-                    response.status().as_u16()
-                )));
+                return Err(FetchError::Failed(format!("the server answered HTTP {}", response.status().as_u16())));
             }
             return read_limited(response, max_bytes).await;
         }
-        Err(FetchError::Failed(format!(
-            "more than {} redirects",
-            self.max_redirects
-        )))
+        Err(FetchError::Failed(format!("more than {} redirects", self.max_redirects)))
     }
 
     async fn get_once(&self, url: &Url) -> Result<reqwest::Response, FetchError> {
         if !matches!(url.scheme(), "http" | "https") {
-            return Err(FetchError::Failed(
-                "only http and https URLs can be fetched".into(),
-            ));
+            return Err(FetchError::Failed("only http and https URLs can be fetched".into()));
         }
-        let host = url
-            .host_str()
-            .ok_or_else(|| FetchError::Failed("the URL has no host".into()))?
-            .to_string();
+        let host = url.host_str().ok_or_else(|| FetchError::Failed("the URL has no host".into()))?.to_string();
         let port = url.port_or_known_default().unwrap_or(80);
         let addresses = self.resolve(&host, port).await?;
         let client = reqwest::Client::builder()
             .redirect(reqwest::redirect::Policy::none())
-            .resolve_to_addrs(
-                host.trim_start_matches('[').trim_end_matches(']'),
-                &addresses,
-            )
+            .resolve_to_addrs(host.trim_start_matches('[').trim_end_matches(']'), &addresses)
             .connect_timeout(self.timeout)
             .user_agent(concat!("postline/", env!("CARGO_PKG_VERSION")))
             .build()
             .map_err(|e| FetchError::Failed(format!("HTTP client: {e}")))?;
-        client
-            .get(url.clone())
-            .send()
-            .await
-            .map_err(|e| FetchError::Failed(describe(&e)))
+        client.get(url.clone()).send().await.map_err(|e| FetchError::Failed(describe(&e)))
     }
 
     async fn resolve(&self, host: &str, port: u16) -> Result<Vec<SocketAddr>, FetchError> {
@@ -142,10 +114,7 @@ impl Fetcher {
         }
         if !self.allow_private {
             if let Some(bad) = addresses.iter().find(|a| !is_public(a.ip())) {
-                return Err(FetchError::Refused {
-                    host: host.to_string(),
-                    address: bad.ip().to_string(),
-                });
+                return Err(FetchError::Refused { host: host.to_string(), address: bad.ip().to_string() });
             }
         }
         Ok(addresses)
@@ -156,11 +125,8 @@ async fn read_limited(response: reqwest::Response, max_bytes: u64) -> Result<Res
     if response.content_length().is_some_and(|n| n > max_bytes) {
         return Err(FetchError::TooLarge { limit: max_bytes });
     }
-    let content_type = response
-        .headers()
-        .get(reqwest::header::CONTENT_TYPE)
-        .and_then(|v| v.to_str().ok())
-        .map(str::to_string);
+    let content_type =
+        response.headers().get(reqwest::header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).map(str::to_string);
     let mut bytes = Vec::new();
     let mut stream = response.bytes_stream();
     while let Some(chunk) = stream.next().await {
@@ -170,10 +136,7 @@ async fn read_limited(response: reqwest::Response, max_bytes: u64) -> Result<Res
         }
         bytes.extend_from_slice(&chunk);
     }
-    Ok(Response {
-        bytes,
-        content_type,
-    })
+    Ok(Response { bytes, content_type })
 }
 
 fn describe(error: &reqwest::Error) -> String {

@@ -23,9 +23,8 @@ fn key_from(row: &AnyRow) -> Result<ApiKey> {
         id: ApiKeyId(rows::uuid(row, "id")?),
         team_id: TeamId(rows::uuid(row, "team_id")?),
         name: rows::get(row, "name")?,
-        permission: Permission::parse(&permission).map_err(|_| {
-            postline_core::Error::Internal(format!("unknown permission {permission}"))
-        })?,
+        permission: Permission::parse(&permission)
+            .map_err(|_| postline_core::Error::Internal(format!("unknown permission {permission}")))?,
         domain_id: rows::opt_uuid(row, "domain_id")?.map(DomainId),
         created_at: rows::time(row, "created_at")?,
         last_used_at: rows::opt_time(row, "last_used_at")?,
@@ -54,13 +53,11 @@ impl ApiKeyStore for Db {
     }
 
     async fn find_api_key_by_hash(&self, token_hash: &str) -> Result<Option<ApiKey>> {
-        let row = sqlx::query(AssertSqlSafe(format!(
-            "SELECT {COLUMNS} FROM api_keys WHERE token_hash = $1"
-        )))
-        .bind(token_hash)
-        .fetch_optional(&self.pool)
-        .await
-        .map_err(db)?;
+        let row = sqlx::query(AssertSqlSafe(format!("SELECT {COLUMNS} FROM api_keys WHERE token_hash = $1")))
+            .bind(token_hash)
+            .fetch_optional(&self.pool)
+            .await
+            .map_err(db)?;
         row.as_ref().map(key_from).transpose()
     }
 
@@ -76,10 +73,8 @@ impl ApiKeyStore for Db {
 
     async fn list_api_keys(&self, team_id: TeamId, page: &PageRequest) -> Result<Page<ApiKey>> {
         let (condition, order, cursor, reverse) = rows::cursor_sql(page, 2, true);
-        let sql = format!(
-            "SELECT {COLUMNS} FROM api_keys WHERE team_id = $1 {condition} {order} LIMIT {}",
-            page.limit + 1
-        );
+        let sql =
+            format!("SELECT {COLUMNS} FROM api_keys WHERE team_id = $1 {condition} {order} LIMIT {}", page.limit + 1);
         let mut query = sqlx::query(AssertSqlSafe(sql)).bind(team_id.to_string());
         if let Some(cursor) = cursor {
             query = query.bind(cursor);

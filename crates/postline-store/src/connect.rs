@@ -46,9 +46,7 @@ pub struct Db {
 
 impl std::fmt::Debug for Db {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Db")
-            .field("backend", &self.backend)
-            .finish_non_exhaustive()
+        f.debug_struct("Db").field("backend", &self.backend).finish_non_exhaustive()
     }
 }
 
@@ -57,15 +55,10 @@ impl Db {
     pub async fn connect(url: &str) -> Result<Self, StoreError> {
         install_default_drivers();
         let backend = Backend::of_url(url)?;
-        let options: PoolOptions<sqlx::Any> =
-            AnyPoolOptions::new().acquire_timeout(Duration::from_secs(30));
+        let options: PoolOptions<sqlx::Any> = AnyPoolOptions::new().acquire_timeout(Duration::from_secs(30));
         let pool = match backend {
             Backend::Sqlite => {
-                let url = if url.contains('?') {
-                    url.to_string()
-                } else {
-                    format!("{url}?mode=rwc")
-                };
+                let url = if url.contains('?') { url.to_string() } else { format!("{url}?mode=rwc") };
                 options
                     .max_connections(8)
                     .after_connect(|conn, _meta| {
@@ -86,11 +79,7 @@ impl Db {
         };
         migrate::run(&pool, backend).await?;
         let writer = writer::spawn(pool.clone());
-        Ok(Db {
-            pool,
-            backend,
-            writer,
-        })
+        Ok(Db { pool, backend, writer })
     }
 
     /// The backend in use.

@@ -18,8 +18,7 @@ use crate::{Db, error::db, rows, writer};
 
 const EMAIL_COLUMNS: &str = "id, team_id, from_addr, to_addrs, cc_addrs, bcc_addrs, reply_to, subject, html, text_body, \
                              headers, tags, topic_id, message_id, scheduled_at, created_at, last_event";
-const ATTACHMENT_COLUMNS: &str =
-    "id, email_id, filename, content_type, content_id, disposition, size";
+const ATTACHMENT_COLUMNS: &str = "id, email_id, filename, content_type, content_id, disposition, size";
 
 fn email_from(row: &AnyRow) -> Result<Email> {
     let last_event: String = rows::get(row, "last_event")?;
@@ -40,9 +39,8 @@ fn email_from(row: &AnyRow) -> Result<Email> {
         message_id: rows::get(row, "message_id")?,
         scheduled_at: rows::opt_time(row, "scheduled_at")?,
         created_at: rows::time(row, "created_at")?,
-        last_event: EventKind::parse(&last_event).ok_or_else(|| {
-            postline_core::Error::Internal(format!("unknown event kind {last_event}"))
-        })?,
+        last_event: EventKind::parse(&last_event)
+            .ok_or_else(|| postline_core::Error::Internal(format!("unknown event kind {last_event}")))?,
     })
 }
 
@@ -77,13 +75,12 @@ async fn current_state(
     team_id: TeamId,
     id: EmailId,
 ) -> Result<Option<EventKind>> {
-    let state: Option<String> =
-        sqlx::query_scalar("SELECT last_event FROM emails WHERE id = $1 AND team_id = $2")
-            .bind(id.to_string())
-            .bind(team_id.to_string())
-            .fetch_optional(&mut **tx)
-            .await
-            .map_err(db)?;
+    let state: Option<String> = sqlx::query_scalar("SELECT last_event FROM emails WHERE id = $1 AND team_id = $2")
+        .bind(id.to_string())
+        .bind(team_id.to_string())
+        .fetch_optional(&mut **tx)
+        .await
+        .map_err(db)?;
     Ok(state.as_deref().and_then(EventKind::parse))
 }
 
@@ -94,14 +91,13 @@ impl EmailStore for Db {
     }
 
     async fn get_email(&self, team_id: TeamId, id: EmailId) -> Result<Option<Email>> {
-        let row = sqlx::query(AssertSqlSafe(format!(
-            "SELECT {EMAIL_COLUMNS} FROM emails WHERE id = $1 AND team_id = $2"
-        )))
-        .bind(id.to_string())
-        .bind(team_id.to_string())
-        .fetch_optional(&self.pool)
-        .await
-        .map_err(db)?;
+        let row =
+            sqlx::query(AssertSqlSafe(format!("SELECT {EMAIL_COLUMNS} FROM emails WHERE id = $1 AND team_id = $2")))
+                .bind(id.to_string())
+                .bind(team_id.to_string())
+                .fetch_optional(&self.pool)
+                .await
+                .map_err(db)?;
         row.as_ref().map(email_from).transpose()
     }
 
@@ -158,12 +154,7 @@ impl EmailStore for Db {
         Ok(Transition::Done)
     }
 
-    async fn cancel_email(
-        &self,
-        team_id: TeamId,
-        id: EmailId,
-        event: EmailEvent,
-    ) -> Result<Transition> {
+    async fn cancel_email(&self, team_id: TeamId, id: EmailId, event: EmailEvent) -> Result<Transition> {
         let mut tx = self.pool.begin().await.map_err(db)?;
         match current_state(&mut tx, team_id, id).await? {
             None => return Ok(Transition::NotFound),
@@ -181,12 +172,14 @@ impl EmailStore for Db {
         if leased > 0 {
             return Ok(Transition::WrongState(EventKind::Sent));
         }
-        sqlx::query("UPDATE deliveries SET status = 'canceled', updated_at = $1 WHERE email_id = $2 AND status = 'queued'")
-            .bind(to_micros(event.at))
-            .bind(id.to_string())
-            .execute(&mut *tx)
-            .await
-            .map_err(db)?;
+        sqlx::query(
+            "UPDATE deliveries SET status = 'canceled', updated_at = $1 WHERE email_id = $2 AND status = 'queued'",
+        )
+        .bind(to_micros(event.at))
+        .bind(id.to_string())
+        .execute(&mut *tx)
+        .await
+        .map_err(db)?;
         sqlx::query("UPDATE emails SET last_event = 'canceled' WHERE id = $1")
             .bind(id.to_string())
             .execute(&mut *tx)
@@ -221,26 +214,16 @@ impl EmailStore for Db {
             "SELECT {ATTACHMENT_COLUMNS} FROM attachments WHERE email_id = $1 AND team_id = $2 {condition} {order} LIMIT {}",
             page.limit + 1
         );
-        let mut query = sqlx::query(AssertSqlSafe(sql))
-            .bind(email_id.to_string())
-            .bind(team_id.to_string());
+        let mut query = sqlx::query(AssertSqlSafe(sql)).bind(email_id.to_string()).bind(team_id.to_string());
         if let Some(cursor) = cursor {
             query = query.bind(cursor);
         }
         let found = query.fetch_all(&self.pool).await.map_err(db)?;
-        let attachments = found
-            .iter()
-            .map(attachment_from)
-            .collect::<Result<Vec<_>>>()?;
+        let attachments = found.iter().map(attachment_from).collect::<Result<Vec<_>>>()?;
         Ok(rows::page(attachments, page.limit, reverse))
     }
 
-    async fn get_attachment(
-        &self,
-        team_id: TeamId,
-        email_id: EmailId,
-        id: AttachmentId,
-    ) -> Result<Option<Attachment>> {
+    async fn get_attachment(&self, team_id: TeamId, email_id: EmailId, id: AttachmentId) -> Result<Option<Attachment>> {
         let row = sqlx::query(AssertSqlSafe(format!(
             "SELECT {ATTACHMENT_COLUMNS} FROM attachments WHERE id = $1 AND email_id = $2 AND team_id = $3"
         )))
@@ -268,12 +251,6 @@ impl EmailStore for Db {
         .fetch_optional(&self.pool)
         .await
         .map_err(db)?;
-        row.map(|row| {
-            Ok((
-                attachment_from(&row)?,
-                rows::get::<Vec<u8>>(&row, "content")?,
-            ))
-        })
-        .transpose()
+        row.map(|row| Ok((attachment_from(&row)?, rows::get::<Vec<u8>>(&row, "content")?))).transpose()
     }
 }

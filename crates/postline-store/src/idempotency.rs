@@ -77,8 +77,7 @@ impl IdempotencyStore for Db {
         match (status, body) {
             (Some(status), Some(body)) => Ok(Claim::Replay {
                 status: u16::try_from(status).unwrap_or(200),
-                body: serde_json::from_str(&body)
-                    .map_err(|e| postline_core::Error::Internal(e.to_string()))?,
+                body: serde_json::from_str(&body).map_err(|e| postline_core::Error::Internal(e.to_string()))?,
             }),
             _ => Ok(Claim::InFlight),
         }

@@ -8,11 +8,7 @@ use sqlx::{Executor, Row};
 use crate::{Backend, StoreError};
 
 /// (version, name, SQL) of every migration, oldest first.
-const MIGRATIONS: &[(i64, &str, &str)] = &[(
-    1,
-    "foundation",
-    include_str!("../migrations/0001_foundation.sql"),
-)];
+const MIGRATIONS: &[(i64, &str, &str)] = &[(1, "foundation", include_str!("../migrations/0001_foundation.sql"))];
 
 /// The newest schema version this binary knows.
 pub const LATEST: i64 = 1;
@@ -45,10 +41,7 @@ pub async fn run(pool: &sqlx::AnyPool, backend: Backend) -> Result<Vec<i64>, Sto
     result
 }
 
-async fn apply_pending(
-    conn: &mut sqlx::AnyConnection,
-    backend: Backend,
-) -> Result<Vec<i64>, StoreError> {
+async fn apply_pending(conn: &mut sqlx::AnyConnection, backend: Backend) -> Result<Vec<i64>, StoreError> {
     conn.execute(
         "CREATE TABLE IF NOT EXISTS schema_migrations (version BIGINT PRIMARY KEY, name TEXT NOT NULL, applied_at BIGINT NOT NULL)",
     )
@@ -72,17 +65,14 @@ async fn apply_pending(
         let mut tx = sqlx::Connection::begin(&mut *conn).await?;
         let rendered = render(sql, backend);
         for statement in rendered.split(';').map(str::trim).filter(|s| !s.is_empty()) {
-            tx.execute(sqlx::AssertSqlSafe(statement.to_string()))
-                .await?;
+            tx.execute(sqlx::AssertSqlSafe(statement.to_string())).await?;
         }
-        sqlx::query(
-            "INSERT INTO schema_migrations (version, name, applied_at) VALUES ($1, $2, $3)",
-        )
-        .bind(*version)
-        .bind(*name)
-        .bind(chrono::Utc::now().timestamp_micros())
-        .execute(&mut *tx)
-        .await?;
+        sqlx::query("INSERT INTO schema_migrations (version, name, applied_at) VALUES ($1, $2, $3)")
+            .bind(*version)
+            .bind(*name)
+            .bind(chrono::Utc::now().timestamp_micros())
+            .execute(&mut *tx)
+            .await?;
         tx.commit().await?;
         tracing::info!(version, name, "applied migration");
         now_applied.push(*version);

@@ -67,17 +67,9 @@ impl QueueStore for Db {
             .collect()
     }
 
-    async fn complete_delivery(
-        &self,
-        claimed: &ClaimedDelivery,
-        outcome: &DeliveryOutcome,
-    ) -> Result<bool> {
+    async fn complete_delivery(&self, claimed: &ClaimedDelivery, outcome: &DeliveryOutcome) -> Result<bool> {
         let mut tx = self.pool.begin().await.map_err(db)?;
-        let now = outcome
-            .events
-            .last()
-            .map(|e| e.at)
-            .unwrap_or_else(chrono::Utc::now);
+        let now = outcome.events.last().map(|e| e.at).unwrap_or_else(chrono::Utc::now);
         let updated = sqlx::query(
             "UPDATE deliveries SET status = $1, attempts = attempts + 1, due_at = COALESCE($2, due_at), \
              lease_until = NULL, lease_token = NULL, updated_at = $3 WHERE id = $4 AND lease_token = $5",

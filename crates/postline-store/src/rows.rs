@@ -28,11 +28,8 @@ pub(crate) fn uuid(row: &AnyRow, column: &str) -> Result<Uuid> {
 /// Reads a nullable UUID column stored as text.
 pub(crate) fn opt_uuid(row: &AnyRow, column: &str) -> Result<Option<Uuid>> {
     let raw: Option<String> = get(row, column)?;
-    raw.map(|r| {
-        Uuid::parse_str(&r)
-            .map_err(|_| Error::Internal(format!("column {column} holds a non-UUID")))
-    })
-    .transpose()
+    raw.map(|r| Uuid::parse_str(&r).map_err(|_| Error::Internal(format!("column {column} holds a non-UUID"))))
+        .transpose()
 }
 
 /// Reads a timestamp column.
@@ -48,8 +45,7 @@ pub(crate) fn opt_time(row: &AnyRow, column: &str) -> Result<Option<clock::Times
 /// Reads a JSON text column.
 pub(crate) fn json<T: DeserializeOwned>(row: &AnyRow, column: &str) -> Result<T> {
     let raw: String = get(row, column)?;
-    serde_json::from_str(&raw)
-        .map_err(|e| Error::Internal(format!("column {column} holds bad JSON: {e}")))
+    serde_json::from_str(&raw).map_err(|e| Error::Internal(format!("column {column} holds bad JSON: {e}")))
 }
 
 /// Writes a value as JSON text.
@@ -73,18 +69,8 @@ pub(crate) fn cursor_sql(
     };
     match &page.cursor {
         Cursor::Start => (String::new(), forward_order, None, false),
-        Cursor::After(id) => (
-            format!("AND id {forward_op} ${param}"),
-            forward_order,
-            Some(id.clone()),
-            false,
-        ),
-        Cursor::Before(id) => (
-            format!("AND id {back_op} ${param}"),
-            back_order,
-            Some(id.clone()),
-            true,
-        ),
+        Cursor::After(id) => (format!("AND id {forward_op} ${param}"), forward_order, Some(id.clone()), false),
+        Cursor::Before(id) => (format!("AND id {back_op} ${param}"), back_order, Some(id.clone()), true),
     }
 }
 

@@ -12,14 +12,12 @@ impl SettingsStore for Db {
         let mut fresh = vec![0u8; 32];
         rand::thread_rng().fill_bytes(&mut fresh);
         // Whoever inserts first wins; everyone then reads the same value.
-        sqlx::query(
-            "INSERT INTO settings (name, value) VALUES ($1, $2) ON CONFLICT (name) DO NOTHING",
-        )
-        .bind(name)
-        .bind(fresh.as_slice())
-        .execute(&self.pool)
-        .await
-        .map_err(db)?;
+        sqlx::query("INSERT INTO settings (name, value) VALUES ($1, $2) ON CONFLICT (name) DO NOTHING")
+            .bind(name)
+            .bind(fresh.as_slice())
+            .execute(&self.pool)
+            .await
+            .map_err(db)?;
         sqlx::query_scalar("SELECT value FROM settings WHERE name = $1")
             .bind(name)
             .fetch_one(&self.pool)

@@ -19,11 +19,10 @@ impl TeamStore for Db {
     }
 
     async fn first_team(&self) -> Result<Option<Team>> {
-        let row =
-            sqlx::query("SELECT id, name, created_at FROM teams ORDER BY created_at, id LIMIT 1")
-                .fetch_optional(&self.pool)
-                .await
-                .map_err(db)?;
+        let row = sqlx::query("SELECT id, name, created_at FROM teams ORDER BY created_at, id LIMIT 1")
+            .fetch_optional(&self.pool)
+            .await
+            .map_err(db)?;
         row.map(|row| {
             Ok(Team {
                 id: TeamId(rows::uuid(&row, "id")?),

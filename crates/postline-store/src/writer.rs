@@ -48,14 +48,7 @@ pub(crate) async fn submit(
     completion: Option<Completion>,
 ) -> Result<()> {
     let (reply, answer) = oneshot::channel();
-    writer
-        .send(AcceptJob {
-            emails,
-            completion,
-            reply,
-        })
-        .await
-        .map_err(|_| Error::from(StoreError::Closed))?;
+    writer.send(AcceptJob { emails, completion, reply }).await.map_err(|_| Error::from(StoreError::Closed))?;
     answer.await.map_err(|_| Error::from(StoreError::Closed))?
 }
 
@@ -181,10 +174,7 @@ pub(crate) async fn insert_event(
     Ok(())
 }
 
-async fn complete_idempotency(
-    tx: &mut sqlx::Transaction<'_, sqlx::Any>,
-    completion: &Completion,
-) -> Result<()> {
+async fn complete_idempotency(tx: &mut sqlx::Transaction<'_, sqlx::Any>, completion: &Completion) -> Result<()> {
     sqlx::query(
         "UPDATE idempotency_keys SET state = 'done', response_status = $1, response_body = $2 \
          WHERE team_id = $3 AND idem_key = $4",

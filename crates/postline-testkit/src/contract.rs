@@ -82,15 +82,13 @@ impl Contract {
     pub fn response_schema(&self, method: &str, path: &str, status: u16) -> Option<Value> {
         let template = self.template_for(path)?;
         let operation = &self.document["paths"][&template][method.to_ascii_lowercase()];
-        let schema =
-            &operation["responses"][status.to_string()]["content"]["application/json"]["schema"];
+        let schema = &operation["responses"][status.to_string()]["content"]["application/json"]["schema"];
         (!schema.is_null()).then(|| schema.clone())
     }
 
     /// Whether the contract describes this method on this path at all.
     pub fn has_operation(&self, method: &str, path: &str) -> bool {
-        self.template_for(path)
-            .is_some_and(|t| !self.document["paths"][&t][method.to_ascii_lowercase()].is_null())
+        self.template_for(path).is_some_and(|t| !self.document["paths"][&t][method.to_ascii_lowercase()].is_null())
     }
 
     /// Panics with a readable report unless `body` is valid for the operation's
@@ -100,10 +98,7 @@ impl Contract {
             check_error_body(status, body);
             return;
         }
-        assert!(
-            body.get("statusCode").is_none(),
-            "a success body must not carry statusCode: {body}"
-        );
+        assert!(body.get("statusCode").is_none(), "a success body must not carry statusCode: {body}");
         let Some(schema) = self.response_schema(method, path, status) else {
             assert!(
                 !self.has_operation(method, path) || status == 200,
@@ -113,10 +108,8 @@ impl Contract {
         };
         let root = json!({"components": self.document["components"], "allOf": [schema]});
         let validator = jsonschema::validator_for(&root).expect("the contract's schema compiles");
-        let errors: Vec<String> = validator
-            .iter_errors(body)
-            .map(|e| format!("{} at {}", e, e.instance_path))
-            .collect();
+        let errors: Vec<String> =
+            validator.iter_errors(body).map(|e| format!("{} at {}", e, e.instance_path)).collect();
         assert!(
             errors.is_empty(),
             "{method} {path} ({status}) does not match the contract:\n{}\nbody: {body:#}",
@@ -126,31 +119,16 @@ impl Contract {
 }
 
 fn check_error_body(status: u16, body: &Value) {
-    let object = body
-        .as_object()
-        .unwrap_or_else(|| panic!("error body must be an object: {body}"));
+    let object = body.as_object().unwrap_or_else(|| panic!("error body must be an object: {body}"));
     assert_eq!(
         object.get("statusCode").and_then(Value::as_u64),
         Some(u64::from(status)),
         "statusCode must echo the status: {body}"
     );
+    assert!(object.get("name").and_then(Value::as_str).is_some_and(|n| !n.is_empty()), "error needs a name: {body}");
     assert!(
-        object
-            .get("name")
-            .and_then(Value::as_str)
-            .is_some_and(|n| !n.is_empty()),
-        "error needs a name: {body}"
-    );
-    assert!(
-        object
-            .get("message")
-            .and_then(Value::as_str)
-            .is_some_and(|m| !m.is_empty()),
+        object.get("message").and_then(Value::as_str).is_some_and(|m| !m.is_empty()),
         "error needs a message: {body}"
     );
-    assert_eq!(
-        object.len(),
-        3,
-        "error bodies have exactly statusCode, message and name: {body}"
-    );
+    assert_eq!(object.len(), 3, "error bodies have exactly statusCode, message and name: {body}");
 }

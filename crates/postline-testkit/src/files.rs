@@ -25,14 +25,8 @@ impl FileServer {
     /// Starts the server on an ephemeral loopback port.
     pub async fn start() -> Self {
         let router = Router::new()
-            .route(
-                "/logo.png",
-                get(|| async { ([(header::CONTENT_TYPE, "image/png")], LOGO) }),
-            )
-            .route(
-                "/invoice.pdf",
-                get(|| async { ([(header::CONTENT_TYPE, "application/pdf")], INVOICE) }),
-            )
+            .route("/logo.png", get(|| async { ([(header::CONTENT_TYPE, "image/png")], LOGO) }))
+            .route("/invoice.pdf", get(|| async { ([(header::CONTENT_TYPE, "application/pdf")], INVOICE) }))
             .route(
                 "/delayed",
                 get(|| async {
@@ -40,10 +34,7 @@ impl FileServer {
                     ([(header::CONTENT_TYPE, "application/pdf")], INVOICE)
                 }),
             )
-            .route(
-                "/redirect",
-                get(|| async { Redirect::temporary("/invoice.pdf") }),
-            )
+            .route("/redirect", get(|| async { Redirect::temporary("/invoice.pdf") }))
             .route("/missing", get(|| async { StatusCode::NOT_FOUND }))
             .route(
                 "/huge",
@@ -60,9 +51,7 @@ impl FileServer {
                     "too late"
                 }),
             );
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
-            .await
-            .expect("bind the file server");
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind the file server");
         let address = listener.local_addr().expect("address");
         tokio::spawn(async move {
             let _ = axum::serve(listener, router).await;

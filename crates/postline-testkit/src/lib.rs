@@ -6,6 +6,7 @@
 pub mod clock;
 pub mod contract;
 pub mod files;
+pub mod process;
 pub mod test_app;
 
 pub use clock::ManualClock;

@@ -40,23 +40,14 @@ impl TestResponse {
     /// Asserts the status, printing the body when it differs.
     #[track_caller]
     pub fn expect(&self, status: u16) -> &Value {
-        assert_eq!(
-            self.status, status,
-            "unexpected status; body: {:#}",
-            self.body
-        );
+        assert_eq!(self.status, status, "unexpected status; body: {:#}", self.body);
         &self.body
     }
 
     /// Asserts an error status and name.
     #[track_caller]
     pub fn expect_error(&self, status: u16, name: &str) {
-        assert_eq!(
-            (self.status, self.error_name()),
-            (status, name),
-            "body: {:#}",
-            self.body
-        );
+        assert_eq!((self.status, self.error_name()), (status, name), "body: {:#}", self.body);
     }
 }
 
@@ -84,10 +75,7 @@ pub struct Options {
 
 impl Default for Options {
     fn default() -> Self {
-        Options {
-            allow_private_fetches: true,
-            rate_limit: 10_000,
-        }
+        Options { allow_private_fetches: true, rate_limit: 10_000 }
     }
 }
 
@@ -100,9 +88,7 @@ impl TestApp {
     /// Starts an app on `backend`.
     pub async fn start_with(backend: Backend, options: Options) -> Self {
         let dir = tempfile::tempdir().expect("temp dir");
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
-            .await
-            .expect("bind");
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
         let address = listener.local_addr().expect("address");
         let database_url = match backend {
             Backend::Sqlite => format!("sqlite://{}", dir.path().join("postline.db").display()),
@@ -119,19 +105,11 @@ impl TestApp {
             allow_private_fetches: options.allow_private_fetches,
         };
         let clock = Arc::new(ManualClock::new());
-        let app = App::build(&config, clock.clone())
-            .await
-            .expect("build the app");
+        let app = App::build(&config, clock.clone()).await.expect("build the app");
         let team = app.postline.create_team("Test team").await.expect("team");
         let key = app
             .postline
-            .create_api_key(
-                team.id,
-                CreateApiKey {
-                    name: Some("test".into()),
-                    ..Default::default()
-                },
-            )
+            .create_api_key(team.id, CreateApiKey { name: Some("test".into()), ..Default::default() })
             .await
             .expect("key")
             .token;
@@ -154,21 +132,10 @@ impl TestApp {
 
     /// Creates another team with its own full-access key (for tenancy tests).
     pub async fn other_team_key(&self) -> String {
-        let team = self
-            .app
-            .postline
-            .create_team("Other team")
-            .await
-            .expect("team");
+        let team = self.app.postline.create_team("Other team").await.expect("team");
         self.app
             .postline
-            .create_api_key(
-                team.id,
-                CreateApiKey {
-                    name: Some("other".into()),
-                    ..Default::default()
-                },
-            )
+            .create_api_key(team.id, CreateApiKey { name: Some("other".into()), ..Default::default() })
             .await
             .expect("key")
             .token
@@ -180,11 +147,7 @@ impl TestApp {
             .postline
             .create_api_key(
                 self.team.id,
-                CreateApiKey {
-                    name: Some(permission.into()),
-                    permission: Some(permission.into()),
-                    domain_id: None,
-                },
+                CreateApiKey { name: Some(permission.into()), permission: Some(permission.into()), domain_id: None },
             )
             .await
             .expect("key")
@@ -220,10 +183,7 @@ impl TestApp {
         body: Option<Value>,
         headers: &[(&str, &str)],
     ) -> TestResponse {
-        let mut request = self
-            .client
-            .request(method.clone(), format!("{}{path}", self.base_url))
-            .bearer_auth(key);
+        let mut request = self.client.request(method.clone(), format!("{}{path}", self.base_url)).bearer_auth(key);
         for (name, value) in headers {
             request = request.header(*name, *value);
         }
@@ -235,31 +195,15 @@ impl TestApp {
     }
 
     /// Reads a response, checking its content type and body against the contract.
-    pub async fn read(
-        &self,
-        method: &str,
-        path: &str,
-        response: reqwest::Response,
-    ) -> TestResponse {
+    pub async fn read(&self, method: &str, path: &str, response: reqwest::Response) -> TestResponse {
         let status = response.status().as_u16();
         let headers = response.headers().clone();
-        let content_type = headers
-            .get("content-type")
-            .and_then(|v| v.to_str().ok())
-            .unwrap_or_default();
-        assert!(
-            content_type.starts_with("application/json"),
-            "{method} {path}: content-type {content_type:?}"
-        );
+        let content_type = headers.get("content-type").and_then(|v| v.to_str().ok()).unwrap_or_default();
+        assert!(content_type.starts_with("application/json"), "{method} {path}: content-type {content_type:?}");
         let text = response.text().await.expect("body");
-        let body: Value = serde_json::from_str(&text)
-            .unwrap_or_else(|_| panic!("{method} {path}: not JSON: {text}"));
+        let body: Value = serde_json::from_str(&text).unwrap_or_else(|_| panic!("{method} {path}: not JSON: {text}"));
         contract().check(method, path, status, &body);
-        TestResponse {
-            status,
-            headers,
-            body,
-        }
+        TestResponse { status, headers, body }
     }
 
     /// `GET`
@@ -300,12 +244,8 @@ async fn fresh_postgres_schema() -> String {
     let base = std::env::var("POSTLINE_TEST_POSTGRES_URL").expect("POSTLINE_TEST_POSTGRES_URL");
     let schema = format!("t_{}", uuid::Uuid::new_v4().simple());
     sqlx::any::install_default_drivers();
-    let mut conn = <sqlx::AnyConnection as sqlx::Connection>::connect(&base)
-        .await
-        .expect("connect to PostgreSQL");
-    conn.execute(sqlx::AssertSqlSafe(format!("CREATE SCHEMA {schema}")))
-        .await
-        .expect("create schema");
+    let mut conn = <sqlx::AnyConnection as sqlx::Connection>::connect(&base).await.expect("connect to PostgreSQL");
+    conn.execute(sqlx::AssertSqlSafe(format!("CREATE SCHEMA {schema}"))).await.expect("create schema");
     let separator = if base.contains('?') { '&' } else { '?' };
     format!("{base}{separator}options=-csearch_path%3D{schema}")
 }

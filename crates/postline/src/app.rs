@@ -28,10 +28,7 @@ pub struct App {
 impl App {
     /// Connects the store (running migrations) and wires everything.
     pub async fn build(config: &Config, clock: Arc<dyn Clock>) -> anyhow::Result<Self> {
-        let fetcher = Fetcher {
-            allow_private: config.allow_private_fetches,
-            ..Fetcher::default()
-        };
+        let fetcher = Fetcher { allow_private: config.allow_private_fetches, ..Fetcher::default() };
         Self::build_with(config, clock, Arc::new(GuardedRemote(fetcher))).await
     }
 
@@ -41,13 +38,8 @@ impl App {
         clock: Arc<dyn Clock>,
         remote: Arc<dyn RemoteFiles>,
     ) -> anyhow::Result<Self> {
-        let db = Db::connect(&config.database_url)
-            .await
-            .context("opening the database")?;
-        let settings = Settings {
-            public_url: config.public_url.clone(),
-            region: config.region.clone(),
-        };
+        let db = Db::connect(&config.database_url).await.context("opening the database")?;
+        let settings = Settings { public_url: config.public_url.clone(), region: config.region.clone() };
         let postline = Postline::new(Arc::new(db.clone()), clock, remote, settings)
             .await
             .context("loading installation settings")?;
@@ -55,18 +47,11 @@ impl App {
             postline: postline.clone(),
             rate_limiter: Arc::new(RateLimiter::new(config.rate_limit)),
         });
-        Ok(App {
-            db,
-            postline,
-            router,
-        })
+        Ok(App { db, postline, router })
     }
 
     /// The delivery workers this build runs: the sandbox now; the outbound MTA adds SMTP.
     pub fn workers(&self) -> Vec<Worker> {
-        vec![Worker::new(
-            self.postline.clone(),
-            Arc::new(SandboxTransport),
-        )]
+        vec![Worker::new(self.postline.clone(), Arc::new(SandboxTransport))]
     }
 }

@@ -69,10 +69,7 @@ pub enum ApiKeysCommand {
 pub fn init_logging(filter: Option<&str>) {
     let filter = tracing_subscriber::EnvFilter::try_new(filter.unwrap_or("info,sqlx=warn"))
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
-    let _ = tracing_subscriber::fmt()
-        .with_env_filter(filter)
-        .with_writer(std::io::stderr)
-        .try_init();
+    let _ = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr).try_init();
 }
 
 /// Runs a parsed command line.
@@ -96,9 +93,8 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
 
 fn ensure_data_dir(config: &Config) -> anyhow::Result<()> {
     if config.uses_sqlite() {
-        std::fs::create_dir_all(&config.data_dir).with_context(|| {
-            format!("creating the data directory {}", config.data_dir.display())
-        })?;
+        std::fs::create_dir_all(&config.data_dir)
+            .with_context(|| format!("creating the data directory {}", config.data_dir.display()))?;
     }
     Ok(())
 }
@@ -117,11 +113,7 @@ async fn api_keys(postline: &Postline, command: ApiKeysCommand) -> anyhow::Resul
             let created = postline
                 .create_api_key(
                     team.id,
-                    CreateApiKey {
-                        name: Some(name),
-                        permission: Some(permission),
-                        domain_id: None,
-                    },
+                    CreateApiKey { name: Some(name), permission: Some(permission), domain_id: None },
                 )
                 .await?;
             println!(
@@ -132,14 +124,8 @@ async fn api_keys(postline: &Postline, command: ApiKeysCommand) -> anyhow::Resul
             println!("{}", created.token);
         }
         ApiKeysCommand::List => {
-            let mut page = PageRequest {
-                limit: 100,
-                cursor: Cursor::Start,
-            };
-            println!(
-                "{:<36}  {:<14}  {:<28}  {:<28}  NAME",
-                "ID", "PERMISSION", "CREATED", "LAST USED"
-            );
+            let mut page = PageRequest { limit: 100, cursor: Cursor::Start };
+            println!("{:<36}  {:<14}  {:<28}  {:<28}  NAME", "ID", "PERMISSION", "CREATED", "LAST USED");
             loop {
                 let keys = postline.list_api_keys(team.id, page.clone()).await?;
                 for key in &keys.items {
@@ -148,9 +134,7 @@ async fn api_keys(postline: &Postline, command: ApiKeysCommand) -> anyhow::Resul
                         key.id.to_string(),
                         key.permission.as_str(),
                         api_time(key.created_at),
-                        key.last_used_at
-                            .map(api_time)
-                            .unwrap_or_else(|| "never".into()),
+                        key.last_used_at.map(api_time).unwrap_or_else(|| "never".into()),
                         key.name
                     );
                 }

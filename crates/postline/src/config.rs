@@ -22,11 +22,10 @@ pub const DEFAULT_RATE_LIMIT: u32 = 1000;
 /// Ports the Fetch standard blocks ("bad ports"): a server on one of them is
 /// unreachable from browsers and from Node's `fetch`, which the Node SDK uses.
 pub const FETCH_BLOCKED_PORTS: &[u16] = &[
-    1, 7, 9, 11, 13, 15, 17, 19, 20, 21, 22, 23, 25, 37, 42, 43, 53, 69, 77, 79, 87, 95, 101, 102,
-    103, 104, 109, 110, 111, 113, 115, 117, 119, 123, 135, 137, 139, 143, 161, 179, 389, 427, 465,
-    512, 513, 514, 515, 526, 530, 531, 532, 540, 548, 554, 556, 563, 587, 601, 636, 989, 990, 993,
-    995, 1719, 1720, 1723, 2049, 3659, 4045, 4190, 5060, 5061, 6000, 6566, 6665, 6666, 6667, 6668,
-    6669, 6679, 6697, 10080,
+    1, 7, 9, 11, 13, 15, 17, 19, 20, 21, 22, 23, 25, 37, 42, 43, 53, 69, 77, 79, 87, 95, 101, 102, 103, 104, 109, 110,
+    111, 113, 115, 117, 119, 123, 135, 137, 139, 143, 161, 179, 389, 427, 465, 512, 513, 514, 515, 526, 530, 531, 532,
+    540, 548, 554, 556, 563, 587, 601, 636, 989, 990, 993, 995, 1719, 1720, 1723, 2049, 3659, 4045, 4190, 5060, 5061,
+    6000, 6566, 6665, 6666, 6667, 6668, 6669, 6679, 6697, 10080,
 ];
 
 /// Settings as read from `postline.toml` (every key optional).
@@ -57,12 +56,7 @@ pub struct Overrides {
     #[arg(long, env = "POSTLINE_DATABASE_URL", global = true, hide_env = true)]
     pub database_url: Option<String>,
     /// File holding the database URL, for secrets [env: POSTLINE_DATABASE_URL_FILE]
-    #[arg(
-        long,
-        env = "POSTLINE_DATABASE_URL_FILE",
-        global = true,
-        hide_env = true
-    )]
+    #[arg(long, env = "POSTLINE_DATABASE_URL_FILE", global = true, hide_env = true)]
     pub database_url_file: Option<PathBuf>,
     /// This node's region [env: POSTLINE_REGION] [default: us-east-1]
     #[arg(long, env = "POSTLINE_REGION", global = true, hide_env = true)]
@@ -77,12 +71,7 @@ pub struct Overrides {
     #[arg(long, env = "POSTLINE_RATE_LIMIT", global = true, hide_env = true)]
     pub rate_limit: Option<u32>,
     /// Allow remote fetches of private/loopback addresses [env: POSTLINE_ALLOW_PRIVATE_FETCHES] [default: only when listening on loopback]
-    #[arg(
-        long,
-        env = "POSTLINE_ALLOW_PRIVATE_FETCHES",
-        global = true,
-        hide_env = true
-    )]
+    #[arg(long, env = "POSTLINE_ALLOW_PRIVATE_FETCHES", global = true, hide_env = true)]
     pub allow_private_fetches: Option<bool>,
     /// Configuration file [env: POSTLINE_CONFIG] [default: ./postline.toml if present]
     #[arg(long, env = "POSTLINE_CONFIG", global = true, hide_env = true)]
@@ -110,29 +99,18 @@ impl Config {
             None if Path::new("postline.toml").exists() => read_file(Path::new("postline.toml"))?,
             None => FileConfig::default(),
         };
-        let listen_raw = overrides
-            .listen
-            .clone()
-            .or(file.listen)
-            .unwrap_or_else(|| DEFAULT_LISTEN.to_string());
-        let listen: SocketAddr = listen_raw.parse().with_context(|| {
-            format!("`listen` must be an address such as {DEFAULT_LISTEN}, not `{listen_raw}`")
-        })?;
+        let listen_raw = overrides.listen.clone().or(file.listen).unwrap_or_else(|| DEFAULT_LISTEN.to_string());
+        let listen: SocketAddr = listen_raw
+            .parse()
+            .with_context(|| format!("`listen` must be an address such as {DEFAULT_LISTEN}, not `{listen_raw}`"))?;
         if FETCH_BLOCKED_PORTS.contains(&listen.port()) {
             bail!(
                 "port {} is blocked by browsers' and Node's fetch, so the Node SDK could not reach Postline there; choose another port",
                 listen.port()
             );
         }
-        let data_dir = overrides
-            .data_dir
-            .clone()
-            .or(file.data_dir)
-            .unwrap_or_else(|| PathBuf::from("postline-data"));
-        let url_file = overrides
-            .database_url_file
-            .clone()
-            .or(file.database_url_file);
+        let data_dir = overrides.data_dir.clone().or(file.data_dir).unwrap_or_else(|| PathBuf::from("postline-data"));
+        let url_file = overrides.database_url_file.clone().or(file.database_url_file);
         let database_url = match (overrides.database_url.clone(), url_file, file.database_url) {
             (Some(url), _, _) => url,
             (None, Some(path), _) => std::fs::read_to_string(&path)
@@ -149,29 +127,16 @@ impl Config {
             .unwrap_or_else(|| format!("http://{}", display_host(listen)))
             .trim_end_matches('/')
             .to_string();
-        let allow_private_fetches = overrides
-            .allow_private_fetches
-            .or(file.allow_private_fetches)
-            .unwrap_or_else(|| listen.ip().is_loopback());
+        let allow_private_fetches =
+            overrides.allow_private_fetches.or(file.allow_private_fetches).unwrap_or_else(|| listen.ip().is_loopback());
         Ok(Config {
             listen,
             data_dir,
             database_url,
-            region: overrides
-                .region
-                .clone()
-                .or(file.region)
-                .unwrap_or_else(|| DEFAULT_REGION.to_string()),
+            region: overrides.region.clone().or(file.region).unwrap_or_else(|| DEFAULT_REGION.to_string()),
             public_url,
-            hostname: overrides
-                .hostname
-                .clone()
-                .or(file.hostname)
-                .unwrap_or_else(|| "localhost".to_string()),
-            rate_limit: overrides
-                .rate_limit
-                .or(file.rate_limit)
-                .unwrap_or(DEFAULT_RATE_LIMIT),
+            hostname: overrides.hostname.clone().or(file.hostname).unwrap_or_else(|| "localhost".to_string()),
+            rate_limit: overrides.rate_limit.or(file.rate_limit).unwrap_or(DEFAULT_RATE_LIMIT),
             allow_private_fetches,
         })
     }
@@ -193,8 +158,7 @@ pub fn display_host(listen: SocketAddr) -> String {
 }
 
 fn read_file(path: &Path) -> anyhow::Result<FileConfig> {
-    let text =
-        std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
+    let text = std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
     toml::from_str(&text).with_context(|| format!("parsing {}", path.display()))
 }
 
@@ -205,14 +169,8 @@ mod tests {
     #[test]
     fn defaults_apply_when_nothing_is_set() {
         let dir = tempfile_dir();
-        let config = Config::load(&Overrides {
-            config: Some(dir.join("none.toml")),
-            ..Default::default()
-        });
-        assert!(
-            config.is_err(),
-            "an explicitly named missing file is an error"
-        );
+        let config = Config::load(&Overrides { config: Some(dir.join("none.toml")), ..Default::default() });
+        assert!(config.is_err(), "an explicitly named missing file is an error");
         let config = Config::load(&Overrides::default()).unwrap();
         assert_eq!(config.listen.to_string(), DEFAULT_LISTEN);
         assert_eq!(config.public_url, "http://127.0.0.1:3210");
@@ -224,42 +182,23 @@ mod tests {
     fn flags_beat_the_file_which_beats_defaults() {
         let dir = tempfile_dir();
         let path = dir.join("postline.toml");
-        std::fs::write(
-            &path,
-            "listen = \"0.0.0.0:8080\"\nregion = \"eu-west-1\"\nrate_limit = 5\n",
-        )
-        .unwrap();
-        let config = Config::load(&Overrides {
-            config: Some(path),
-            region: Some("sa-east-1".into()),
-            ..Default::default()
-        })
-        .unwrap();
+        std::fs::write(&path, "listen = \"0.0.0.0:8080\"\nregion = \"eu-west-1\"\nrate_limit = 5\n").unwrap();
+        let config =
+            Config::load(&Overrides { config: Some(path), region: Some("sa-east-1".into()), ..Default::default() })
+                .unwrap();
         assert_eq!(config.listen.port(), 8080);
         assert_eq!(config.region, "sa-east-1");
         assert_eq!(config.rate_limit, 5);
-        assert!(
-            !config.allow_private_fetches,
-            "listening beyond loopback refuses private fetches"
-        );
+        assert!(!config.allow_private_fetches, "listening beyond loopback refuses private fetches");
         assert_eq!(config.public_url, "http://127.0.0.1:8080");
     }
 
     #[test]
     fn ports_that_fetch_refuses_are_refused() {
-        let error = Config::load(&Overrides {
-            listen: Some("127.0.0.1:6000".into()),
-            ..Default::default()
-        })
-        .unwrap_err();
+        let error =
+            Config::load(&Overrides { listen: Some("127.0.0.1:6000".into()), ..Default::default() }).unwrap_err();
         assert!(error.to_string().contains("6000"));
-        assert!(
-            Config::load(&Overrides {
-                listen: Some("127.0.0.1:0".into()),
-                ..Default::default()
-            })
-            .is_ok()
-        );
+        assert!(Config::load(&Overrides { listen: Some("127.0.0.1:0".into()), ..Default::default() }).is_ok());
     }
 
     fn tempfile_dir() -> PathBuf {
@@ -269,9 +208,6 @@ mod tests {
     }
 
     fn uuid_like() -> u128 {
-        std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .unwrap()
-            .as_nanos()
+        std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_nanos()
     }
 }

@@ -12,13 +12,8 @@ pub struct GuardedRemote(pub Fetcher);
 impl RemoteFiles for GuardedRemote {
     async fn fetch(&self, url: &str, max_bytes: u64) -> Result<Fetched, FetchFailure> {
         match self.0.get(url, max_bytes).await {
-            Ok(response) => Ok(Fetched {
-                bytes: response.bytes,
-                content_type: response.content_type,
-            }),
-            Err(error @ FetchError::Refused { .. }) => {
-                Err(FetchFailure::Refused(error.to_string()))
-            }
+            Ok(response) => Ok(Fetched { bytes: response.bytes, content_type: response.content_type }),
+            Err(error @ FetchError::Refused { .. }) => Err(FetchFailure::Refused(error.to_string())),
             Err(FetchError::TooLarge { limit }) => Err(FetchFailure::TooLarge { limit }),
             Err(FetchError::Failed(reason)) => Err(FetchFailure::Failed(reason)),
         }

@@ -10,23 +10,21 @@ use tokio::{net::TcpListener, sync::watch};
 use crate::{app::App, config::Config};
 
 /// Runs the server until a shutdown signal, then drains and exits.
-pub async fn run(config: Config) -> anyhow::Result<()> {
+pub async fn run(mut config: Config) -> anyhow::Result<()> {
     if config.uses_sqlite() {
-        std::fs::create_dir_all(&config.data_dir).with_context(|| {
-            format!("creating the data directory {}", config.data_dir.display())
-        })?;
+        std::fs::create_dir_all(&config.data_dir)
+            .with_context(|| format!("creating the data directory {}", config.data_dir.display()))?;
+    }
+    let listener = TcpListener::bind(config.listen).await.with_context(|| format!("listening on {}", config.listen))?;
+    let address = listener.local_addr()?;
+    // With an ephemeral port (`:0`), links must name the port actually bound.
+    if config.public_url == format!("http://{}", crate::config::display_host(config.listen)) {
+        config.public_url = format!("http://{}", crate::config::display_host(address));
     }
     let app = App::build(&config, Arc::new(SystemClock)).await?;
     let first_key = first_start(&app).await?;
-    let listener = TcpListener::bind(config.listen)
-        .await
-        .with_context(|| format!("listening on {}", config.listen))?;
-    let address = listener.local_addr()?;
 
-    println!(
-        "Postline is listening on http://{}",
-        crate::config::display_host(address)
-    );
+    println!("Postline is listening on http://{}", crate::config::display_host(address));
     match first_key {
         Some(token) => {
             println!("Created the first team and its full-access API key (shown only this once):");
@@ -45,11 +43,7 @@ pub async fn run(config: Config) -> anyhow::Result<()> {
     );
 
     let (stop, stopped) = watch::channel(false);
-    let workers: Vec<_> = app
-        .workers()
-        .into_iter()
-        .map(|w| tokio::spawn(w.run(stopped.clone())))
-        .collect();
+    let workers: Vec<_> = app.workers().into_iter().map(|w| tokio::spawn(w.run(stopped.clone()))).collect();
     let mut on_stop = stopped.clone();
     axum::serve(listener, app.router.clone())
         .with_graceful_shutdown(async move {
@@ -78,13 +72,7 @@ async fn first_start(app: &App) -> anyhow::Result<Option<String>> {
     let team = app.postline.create_team("Default team").await?;
     let key = app
         .postline
-        .create_api_key(
-            team.id,
-            CreateApiKey {
-                name: Some("Default key".into()),
-                ..Default::default()
-            },
-        )
+        .create_api_key(team.id, CreateApiKey { name: Some("Default key".into()), ..Default::default() })
         .await?;
     Ok(Some(key.token))
 }

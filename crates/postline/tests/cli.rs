@@ -2,116 +2,33 @@
 //! later starts do not, SIGTERM shuts down cleanly, `api-keys` manages keys, and an
 //! accepted email survives `kill -9`.
 
-use std::{
-    io::{BufRead, BufReader},
-    path::Path,
-    process::{Child, Command, Stdio},
-    sync::mpsc,
-    time::Duration,
-};
+use std::{process::ExitStatus, sync::mpsc, time::Duration};
 
+use postline_testkit::process::{ServerProcess as Server, command, key_in};
 use serde_json::json;
 
 const BINARY: &str = env!("CARGO_BIN_EXE_postline");
 
-struct Server {
-    child: Child,
-    lines: mpsc::Receiver<String>,
-    url: String,
-    printed: Vec<String>,
+fn postline(data_dir: &std::path::Path) -> std::process::Command {
+    command(BINARY, data_dir)
 }
 
-fn postline(data_dir: &Path) -> Command {
-    let mut command = Command::new(BINARY);
-    command
-        .env_clear()
-        .env("PATH", std::env::var("PATH").unwrap_or_default())
-        .env("POSTLINE_DATA_DIR", data_dir)
-        .env("POSTLINE_LOG", "warn")
-        .current_dir(data_dir.parent().unwrap());
-    command
+fn serve(data_dir: &std::path::Path) -> Server {
+    Server::start(BINARY, data_dir)
 }
 
-/// Starts `postline serve` on an ephemeral port and reads its banner.
-fn serve(data_dir: &Path) -> Server {
-    let mut child = postline(data_dir)
-        .args(["serve", "--listen", "127.0.0.1:0"])
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("start postline serve");
-    let stdout = child.stdout.take().unwrap();
-    let (sender, lines) = mpsc::channel();
-    std::thread::spawn(move || {
-        for line in BufReader::new(stdout).lines().map_while(Result::ok) {
-            if sender.send(line).is_err() {
-                break;
-            }
-        }
-    });
-    let mut printed = Vec::new();
-    let url = loop {
-        let line = lines
-            .recv_timeout(Duration::from_secs(30))
-            .expect("serve prints where it listens");
-        printed.push(line.clone());
-        if let Some(url) = line.strip_prefix("Postline is listening on ") {
-            break url.trim().to_string();
-        }
-    };
-    // The next line says whether a key was created.
-    for _ in 0..2 {
-        if let Ok(line) = lines.recv_timeout(Duration::from_secs(5)) {
-            printed.push(line);
-        }
-    }
-    Server {
-        child,
-        lines,
-        url,
-        printed,
-    }
+fn terminate(server: &mut Server) -> ExitStatus {
+    server.terminate()
 }
 
-fn key_in(lines: &[String]) -> Option<String> {
-    lines.iter().find_map(|l| {
-        l.split_whitespace()
-            .find(|w| w.starts_with("re_") && w.len() > 20)
-            .map(str::to_string)
-    })
-}
-
-fn terminate(server: &mut Server) -> std::process::ExitStatus {
-    let pid = server.child.id().to_string();
-    Command::new("kill")
-        .args(["-TERM", &pid])
-        .status()
-        .expect("kill -TERM");
-    for _ in 0..100 {
-        if let Some(status) = server.child.try_wait().unwrap() {
-            return status;
-        }
-        std::thread::sleep(Duration::from_millis(100));
-    }
-    panic!("postline did not stop within 10 s of SIGTERM");
-}
-
-fn send(
-    client: &reqwest::blocking::Client,
-    server: &Server,
-    key: &str,
-    subject: &str,
-) -> reqwest::Result<String> {
+fn send(client: &reqwest::blocking::Client, server: &Server, key: &str, subject: &str) -> reqwest::Result<String> {
     let response = client
         .post(format!("{}/emails", server.url))
         .bearer_auth(key)
         .json(&json!({"from": "onboarding@resend.dev", "to": "delivered@resend.dev", "subject": subject, "text": "t"}))
         .send()?
         .error_for_status()?;
-    Ok(response.json::<serde_json::Value>()?["id"]
-        .as_str()
-        .unwrap()
-        .to_string())
+    Ok(response.json::<serde_json::Value>()?["id"].as_str().unwrap().to_string())
 }
 
 #[test]
@@ -119,16 +36,9 @@ fn first_start_prints_the_url_and_a_key_and_later_starts_do_not() {
     let dir = tempfile::tempdir().unwrap();
     let data = dir.path().join("data");
     let mut server = serve(&data);
-    assert!(
-        server.url.starts_with("http://127.0.0.1:"),
-        "{}",
-        server.url
-    );
+    assert!(server.url.starts_with("http://127.0.0.1:"), "{}", server.url);
     let key = key_in(&server.printed).expect("the first start prints a key");
-    assert!(
-        data.join("postline.db").exists(),
-        "the data directory is created"
-    );
+    assert!(data.join("postline.db").exists(), "the data directory is created");
 
     let client = reqwest::blocking::Client::new();
     let id = send(&client, &server, &key, "hello").unwrap();
@@ -137,31 +47,11 @@ fn first_start_prints_the_url_and_a_key_and_later_starts_do_not() {
     assert!(rest.iter().any(|l| l.contains("stopped")), "{rest:?}");
 
     let mut again = serve(&data);
-    assert_eq!(
-        key_in(&again.printed),
-        None,
-        "a later start never prints a key: {:?}",
-        again.printed
-    );
-    assert!(
-        again
-            .printed
-            .iter()
-            .any(|l| l.contains("postline api-keys create")),
-        "{:?}",
-        again.printed
-    );
-    let email: serde_json::Value = client
-        .get(format!("{}/emails/{id}", again.url))
-        .bearer_auth(&key)
-        .send()
-        .unwrap()
-        .json()
-        .unwrap();
-    assert_eq!(
-        email["last_event"], "delivered",
-        "the worker ran before shutdown or after restart"
-    );
+    assert_eq!(key_in(&again.printed), None, "a later start never prints a key: {:?}", again.printed);
+    assert!(again.printed.iter().any(|l| l.contains("postline api-keys create")), "{:?}", again.printed);
+    let email: serde_json::Value =
+        client.get(format!("{}/emails/{id}", again.url)).bearer_auth(&key).send().unwrap().json().unwrap();
+    assert_eq!(email["last_event"], "delivered", "the worker ran before shutdown or after restart");
     terminate(&mut again);
 }
 
@@ -174,18 +64,10 @@ fn api_keys_can_be_managed_from_the_command_line() {
     assert!(String::from_utf8_lossy(&no_team.stderr).contains("postline serve"));
 
     let mut server = serve(&data);
-    let created = postline(&data)
-        .args(["api-keys", "create", "--name", "deploy bot"])
-        .output()
-        .unwrap();
-    assert!(
-        created.status.success(),
-        "{}",
-        String::from_utf8_lossy(&created.stderr)
-    );
+    let created = postline(&data).args(["api-keys", "create", "--name", "deploy bot"]).output().unwrap();
+    assert!(created.status.success(), "{}", String::from_utf8_lossy(&created.stderr));
     let stdout = String::from_utf8_lossy(&created.stdout).to_string();
-    let token =
-        key_in(&stdout.lines().map(str::to_string).collect::<Vec<_>>()).expect("token printed");
+    let token = key_in(&stdout.lines().map(str::to_string).collect::<Vec<_>>()).expect("token printed");
     let id = stdout.split_whitespace().nth(3).unwrap().to_string();
 
     let client = reqwest::blocking::Client::new();
@@ -193,67 +75,30 @@ fn api_keys_can_be_managed_from_the_command_line() {
 
     let listed = postline(&data).args(["api-keys", "list"]).output().unwrap();
     let listing = String::from_utf8_lossy(&listed.stdout);
-    assert!(
-        listing.contains("deploy bot") && listing.contains(&id),
-        "{listing}"
-    );
+    assert!(listing.contains("deploy bot") && listing.contains(&id), "{listing}");
     assert!(!listing.contains(&token), "tokens are never listed");
 
-    let deleted = postline(&data)
-        .args(["api-keys", "delete", &id])
-        .output()
-        .unwrap();
-    assert!(
-        deleted.status.success(),
-        "{}",
-        String::from_utf8_lossy(&deleted.stderr)
-    );
-    let refused = client
-        .get(format!("{}/emails", server.url))
-        .bearer_auth(&token)
-        .send()
-        .unwrap();
+    let deleted = postline(&data).args(["api-keys", "delete", &id]).output().unwrap();
+    assert!(deleted.status.success(), "{}", String::from_utf8_lossy(&deleted.stderr));
+    let refused = client.get(format!("{}/emails", server.url)).bearer_auth(&token).send().unwrap();
     assert_eq!(refused.status(), 403);
     terminate(&mut server);
 
-    let bad = postline(&data)
-        .args(["api-keys", "create", "--name", &"x".repeat(51)])
-        .output()
-        .unwrap();
+    let bad = postline(&data).args(["api-keys", "create", "--name", &"x".repeat(51)]).output().unwrap();
     assert!(!bad.status.success());
 }
 
 #[test]
 fn help_explains_each_command() {
     let dir = tempfile::tempdir().unwrap();
-    let help = postline(&dir.path().join("d"))
-        .arg("--help")
-        .output()
-        .unwrap();
+    let help = postline(&dir.path().join("d")).arg("--help").output().unwrap();
     let text = String::from_utf8_lossy(&help.stdout);
-    for word in [
-        "serve",
-        "migrate",
-        "api-keys",
-        "--listen",
-        "--database-url",
-        "--data-dir",
-    ] {
+    for word in ["serve", "migrate", "api-keys", "--listen", "--database-url", "--data-dir"] {
         assert!(text.contains(word), "--help mentions {word}:\n{text}");
     }
-    let migrate = postline(&dir.path().join("d"))
-        .arg("migrate")
-        .output()
-        .unwrap();
-    assert!(
-        migrate.status.success(),
-        "{}",
-        String::from_utf8_lossy(&migrate.stderr)
-    );
-    let blocked = postline(&dir.path().join("d"))
-        .args(["serve", "--listen", "127.0.0.1:6666"])
-        .output()
-        .unwrap();
+    let migrate = postline(&dir.path().join("d")).arg("migrate").output().unwrap();
+    assert!(migrate.status.success(), "{}", String::from_utf8_lossy(&migrate.stderr));
+    let blocked = postline(&dir.path().join("d")).args(["serve", "--listen", "127.0.0.1:6666"]).output().unwrap();
     assert!(!blocked.status.success());
     assert!(String::from_utf8_lossy(&blocked.stderr).contains("6666"));
 }
@@ -300,25 +145,13 @@ fn every_acknowledged_email_survives_kill_9_under_load() {
         sender.join().unwrap();
     }
     let acked: Vec<String> = acked_rx.try_iter().collect();
-    assert!(
-        acked.len() > 50,
-        "the load was real: only {} accepted",
-        acked.len()
-    );
+    assert!(acked.len() > 50, "the load was real: only {} accepted", acked.len());
 
     let mut again = serve(&data);
     let client = reqwest::blocking::Client::new();
     for id in &acked {
-        let response = client
-            .get(format!("{}/emails/{id}", again.url))
-            .bearer_auth(&key)
-            .send()
-            .unwrap();
-        assert_eq!(
-            response.status(),
-            200,
-            "acknowledged email {id} was lost by kill -9"
-        );
+        let response = client.get(format!("{}/emails/{id}", again.url)).bearer_auth(&key).send().unwrap();
+        assert_eq!(response.status(), 200, "acknowledged email {id} was lost by kill -9");
     }
     terminate(&mut again);
 }

@@ -31,18 +31,12 @@ impl Transport for SandboxTransport {
 
 /// The outcome of "delivering" to a sandbox recipient at `now`.
 pub fn play(claimed: &ClaimedDelivery, now: Timestamp) -> DeliveryOutcome {
-    let event = |kind: EventKind| {
-        EmailEvent::new(claimed.email_id, kind, Some(claimed.recipient.clone()), now)
-    };
+    let event = |kind: EventKind| EmailEvent::new(claimed.email_id, kind, Some(claimed.recipient.clone()), now);
     let Some(scenario) = scenario(&claimed.recipient) else {
         // Only sandbox addresses are routed here; anything else is a routing bug.
         let mut failed = event(EventKind::Failed);
         failed.data = json!({"failed": {"reason": "not_a_sandbox_recipient"}});
-        return DeliveryOutcome {
-            status: DeliveryStatus::Failed,
-            retry_at: None,
-            events: vec![failed],
-        };
+        return DeliveryOutcome { status: DeliveryStatus::Failed, retry_at: None, events: vec![failed] };
     };
     match scenario {
         Scenario::Delivered => DeliveryOutcome {
@@ -68,11 +62,7 @@ pub fn play(claimed: &ClaimedDelivery, now: Timestamp) -> DeliveryOutcome {
         Scenario::Complained => DeliveryOutcome {
             status: DeliveryStatus::Delivered,
             retry_at: None,
-            events: vec![
-                event(EventKind::Sent),
-                event(EventKind::Delivered),
-                event(EventKind::Complained),
-            ],
+            events: vec![event(EventKind::Sent), event(EventKind::Delivered), event(EventKind::Complained)],
         },
         Scenario::Suppressed => {
             let mut suppressed = event(EventKind::Suppressed);
@@ -82,11 +72,7 @@ pub fn play(claimed: &ClaimedDelivery, now: Timestamp) -> DeliveryOutcome {
                 "message": "The recipient is on the suppression list because a previous email to it bounced.",
                 "diagnosticCode": [],
             }});
-            DeliveryOutcome {
-                status: DeliveryStatus::Suppressed,
-                retry_at: None,
-                events: vec![suppressed],
-            }
+            DeliveryOutcome { status: DeliveryStatus::Suppressed, retry_at: None, events: vec![suppressed] }
         }
     }
 }

@@ -37,22 +37,14 @@ pub struct Worker {
 impl Worker {
     /// A worker delivering its transport's rows.
     pub fn new(postline: Postline, transport: Arc<dyn Transport>) -> Self {
-        Worker {
-            postline,
-            route: transport.route(),
-            transport,
-        }
+        Worker { postline, route: transport.route(), transport }
     }
 
     /// One round: claim due rows, attempt them, record outcomes. Returns how many
     /// rows were attempted.
     pub async fn run_once(&self) -> Result<usize> {
         let now = self.postline.clock.now();
-        let claimed = self
-            .postline
-            .store
-            .claim_due(self.route, now, now + LEASE, BATCH)
-            .await?;
+        let claimed = self.postline.store.claim_due(self.route, now, now + LEASE, BATCH).await?;
         for row in &claimed {
             let outcome = self.transport.attempt(row, self.postline.clock.now()).await;
             if !self.postline.store.complete_delivery(row, &outcome).await? {

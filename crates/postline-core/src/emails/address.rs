@@ -17,10 +17,7 @@ pub struct Mailbox {
 impl Mailbox {
     /// The address's domain, lower-cased.
     pub fn domain(&self) -> String {
-        self.address
-            .rsplit_once('@')
-            .map(|(_, d)| d.to_ascii_lowercase())
-            .unwrap_or_default()
+        self.address.rsplit_once('@').map(|(_, d)| d.to_ascii_lowercase()).unwrap_or_default()
     }
 }
 
@@ -43,10 +40,7 @@ pub fn parse_mailbox(raw: &str) -> Option<Mailbox> {
         Some(_) => return None,
         None => (None, raw),
     };
-    valid_address(address).then(|| Mailbox {
-        name,
-        address: address.to_string(),
-    })
+    valid_address(address).then(|| Mailbox { name, address: address.to_string() })
 }
 
 fn display_name(name: &str) -> Option<Option<String>> {
@@ -82,9 +76,7 @@ fn valid_local_part(local: &str) -> bool {
         && !local.ends_with('.')
         && !local.contains("..")
         && local.chars().all(|c| {
-            c.is_alphanumeric()
-                || (c.is_ascii_punctuation() && !"()<>[]:;@\\,\"".contains(c))
-                || !c.is_ascii()
+            c.is_alphanumeric() || (c.is_ascii_punctuation() && !"()<>[]:;@\\,\"".contains(c)) || !c.is_ascii()
         })
 }
 
@@ -101,9 +93,7 @@ pub fn valid_domain(domain: &str) -> bool {
                 && !label.ends_with('-')
                 && label.chars().all(|c| c.is_alphanumeric() || c == '-')
         })
-        && labels
-            .last()
-            .is_some_and(|tld| !tld.chars().all(|c| c.is_ascii_digit()))
+        && labels.last().is_some_and(|tld| !tld.chars().all(|c| c.is_ascii_digit()))
 }
 
 #[cfg(test)]
@@ -114,25 +104,13 @@ mod tests {
     fn accepts_the_two_contract_forms() {
         assert_eq!(
             parse_mailbox("Acme <onboarding@resend.dev>"),
-            Some(Mailbox {
-                name: Some("Acme".into()),
-                address: "onboarding@resend.dev".into()
-            })
+            Some(Mailbox { name: Some("Acme".into()), address: "onboarding@resend.dev".into() })
         );
         assert_eq!(
             parse_mailbox("delivered+x@resend.dev"),
-            Some(Mailbox {
-                name: None,
-                address: "delivered+x@resend.dev".into()
-            })
+            Some(Mailbox { name: None, address: "delivered+x@resend.dev".into() })
         );
-        assert_eq!(
-            parse_mailbox("\"Acme, Inc.\" <a@b.co>")
-                .unwrap()
-                .name
-                .as_deref(),
-            Some("Acme, Inc.")
-        );
+        assert_eq!(parse_mailbox("\"Acme, Inc.\" <a@b.co>").unwrap().name.as_deref(), Some("Acme, Inc."));
         assert_eq!(parse_mailbox("<a@b.co>").unwrap().name, None);
         assert!(parse_mailbox("José <josé@exämple.de>").is_some());
     }

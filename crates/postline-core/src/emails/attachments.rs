@@ -18,14 +18,12 @@ const MAX_FILENAME_CHARS: usize = 255;
 
 /// Extensions that may not be sent (the knowledge base's list).
 pub const FORBIDDEN_EXTENSIONS: &[&str] = &[
-    "adp", "app", "asp", "bas", "bat", "cer", "chm", "cmd", "com", "cpl", "crt", "csh", "der",
-    "exe", "fxp", "gadget", "hlp", "hta", "inf", "ins", "isp", "its", "js", "jse", "ksh", "lib",
-    "lnk", "mad", "maf", "mag", "mam", "maq", "mar", "mas", "mat", "mau", "mav", "maw", "mda",
-    "mdb", "mde", "mdt", "mdw", "mdz", "msc", "msh", "msh1", "msh2", "mshxml", "msh1xml",
-    "msh2xml", "msi", "msp", "mst", "ops", "pcd", "pif", "plg", "prf", "prg", "reg", "scf", "scr",
-    "sct", "shb", "shs", "sys", "ps1", "ps1xml", "ps2", "ps2xml", "psc1", "psc2", "tmp", "url",
-    "vb", "vbe", "vbs", "vps", "vsmacros", "vss", "vst", "vsw", "vxd", "ws", "wsc", "wsf", "wsh",
-    "xnk",
+    "adp", "app", "asp", "bas", "bat", "cer", "chm", "cmd", "com", "cpl", "crt", "csh", "der", "exe", "fxp", "gadget",
+    "hlp", "hta", "inf", "ins", "isp", "its", "js", "jse", "ksh", "lib", "lnk", "mad", "maf", "mag", "mam", "maq",
+    "mar", "mas", "mat", "mau", "mav", "maw", "mda", "mdb", "mde", "mdt", "mdw", "mdz", "msc", "msh", "msh1", "msh2",
+    "mshxml", "msh1xml", "msh2xml", "msi", "msp", "mst", "ops", "pcd", "pif", "plg", "prf", "prg", "reg", "scf", "scr",
+    "sct", "shb", "shs", "sys", "ps1", "ps1xml", "ps2", "ps2xml", "psc1", "psc2", "tmp", "url", "vb", "vbe", "vbs",
+    "vps", "vsmacros", "vss", "vst", "vsw", "vxd", "ws", "wsc", "wsf", "wsh", "xnk",
 ];
 
 /// Where an attachment's bytes come from.
@@ -66,10 +64,7 @@ pub fn parse_attachment(index: usize, value: &Value) -> Result<AttachmentSpec> {
                 None | Some(Value::Null) => continue,
                 Some(Value::String(s)) => return Ok(Some(s.clone())),
                 Some(_) => {
-                    return Err(invalid(format!(
-                        "Attachment {index}: `{}` must be a string.",
-                        names[0]
-                    )));
+                    return Err(invalid(format!("Attachment {index}: `{}` must be a string.", names[0])));
                 }
             }
         }
@@ -83,24 +78,17 @@ pub fn parse_attachment(index: usize, value: &Value) -> Result<AttachmentSpec> {
 
     let source = match (content, path) {
         (Some(_), Some(_)) => {
-            return Err(invalid(format!(
-                "Attachment {index} must have either `content` or `path`, not both."
-            )));
+            return Err(invalid(format!("Attachment {index} must have either `content` or `path`, not both.")));
         }
         (None, None) => {
-            return Err(invalid(format!(
-                "Attachment {index} must have either `content` or `path`."
-            )));
+            return Err(invalid(format!("Attachment {index} must have either `content` or `path`.")));
         }
         (Some(content), None) => Source::Bytes(decode_content(index, content)?),
         (None, Some(path)) => Source::Remote(validate_url(index, &path)?),
     };
 
     if let Some(name) = &filename {
-        if name.trim().is_empty()
-            || name.chars().count() > MAX_FILENAME_CHARS
-            || name.chars().any(char::is_control)
-        {
+        if name.trim().is_empty() || name.chars().count() > MAX_FILENAME_CHARS || name.chars().any(char::is_control) {
             return Err(invalid(format!(
                 "Attachment {index}: `filename` must be 1 to {MAX_FILENAME_CHARS} characters without control characters."
             )));
@@ -111,15 +99,10 @@ pub fn parse_attachment(index: usize, value: &Value) -> Result<AttachmentSpec> {
         Source::Bytes(_) => None,
     });
     if let Some(ext) = effective_name.as_deref().and_then(forbidden_extension) {
-        return Err(invalid(format!(
-            "Attachment {index}: files with the `.{ext}` extension cannot be sent."
-        )));
+        return Err(invalid(format!("Attachment {index}: files with the `.{ext}` extension cannot be sent.")));
     }
     if let Some(content_type) = &content_type {
-        if content_type.len() > 255
-            || !content_type.contains('/')
-            || content_type.chars().any(char::is_control)
-        {
+        if content_type.len() > 255 || !content_type.contains('/') || content_type.chars().any(char::is_control) {
             return Err(invalid(format!(
                 "Attachment {index}: `content_type` must be a MIME type such as `application/pdf`."
             )));
@@ -128,63 +111,39 @@ pub fn parse_attachment(index: usize, value: &Value) -> Result<AttachmentSpec> {
     if let Some(cid) = &content_id {
         if cid.is_empty()
             || cid.chars().count() > MAX_CONTENT_ID_CHARS
-            || cid
-                .chars()
-                .any(|c| c.is_control() || c == '<' || c == '>' || c.is_whitespace())
+            || cid.chars().any(|c| c.is_control() || c == '<' || c == '>' || c.is_whitespace())
         {
             return Err(invalid(format!(
                 "Attachment {index}: `content_id` must be 1 to {MAX_CONTENT_ID_CHARS} characters without spaces or angle brackets."
             )));
         }
     }
-    Ok(AttachmentSpec {
-        filename: effective_name,
-        content_type,
-        content_id,
-        source,
-    })
+    Ok(AttachmentSpec { filename: effective_name, content_type, content_id, source })
 }
 
 fn decode_content(index: usize, content: &Value) -> Result<Vec<u8>> {
     match content {
         Value::String(encoded) => {
-            let compact: String = encoded
-                .chars()
-                .filter(|c| !c.is_ascii_whitespace())
-                .collect();
+            let compact: String = encoded.chars().filter(|c| !c.is_ascii_whitespace()).collect();
             STANDARD
                 .decode(compact.as_bytes())
-                .or_else(|_| {
-                    base64::engine::general_purpose::STANDARD_NO_PAD.decode(compact.as_bytes())
-                })
-                .map_err(|_| {
-                    invalid(format!(
-                        "Attachment {index}: `content` is not valid base64."
-                    ))
-                })
+                .or_else(|_| base64::engine::general_purpose::STANDARD_NO_PAD.decode(compact.as_bytes()))
+                .map_err(|_| invalid(format!("Attachment {index}: `content` is not valid base64.")))
         }
         // The Python SDK sends bytes as a JSON array of integers.
         Value::Array(items) => items
             .iter()
             .map(|item| item.as_u64().and_then(|n| u8::try_from(n).ok()))
             .collect::<Option<Vec<u8>>>()
-            .ok_or_else(|| {
-                invalid(format!(
-                    "Attachment {index}: `content` must be base64 or an array of bytes."
-                ))
-            }),
-        _ => Err(invalid(format!(
-            "Attachment {index}: `content` must be base64 or an array of bytes."
-        ))),
+            .ok_or_else(|| invalid(format!("Attachment {index}: `content` must be base64 or an array of bytes."))),
+        _ => Err(invalid(format!("Attachment {index}: `content` must be base64 or an array of bytes."))),
     }
 }
 
 fn validate_url(index: usize, raw: &str) -> Result<String> {
     let lower = raw.trim().to_ascii_lowercase();
     if raw.len() > 2048 || !(lower.starts_with("http://") || lower.starts_with("https://")) {
-        return Err(invalid(format!(
-            "Attachment {index}: `path` must be an http or https URL."
-        )));
+        return Err(invalid(format!("Attachment {index}: `path` must be an http or https URL.")));
     }
     Ok(raw.trim().to_string())
 }
@@ -205,11 +164,7 @@ pub fn forbidden_extension(name: &str) -> Option<String> {
 }
 
 /// The content type to record: the given one, else one guessed from the file name.
-pub fn effective_content_type(
-    spec_type: Option<&str>,
-    filename: Option<&str>,
-    fetched: Option<&str>,
-) -> String {
+pub fn effective_content_type(spec_type: Option<&str>, filename: Option<&str>, fetched: Option<&str>) -> String {
     spec_type
         .map(str::to_string)
         .or_else(|| filename.and_then(|n| mime_guess::from_path(n).first_raw().map(str::to_string)))
@@ -235,9 +190,7 @@ mod tests {
     fn forbidden_extensions_are_refused_from_the_name_or_the_url() {
         assert!(parse_attachment(0, &json!({"content": "aGk=", "filename": "setup.EXE"})).is_err());
         assert!(parse_attachment(0, &json!({"path": "https://x.io/run.bat?x=1"})).is_err());
-        assert!(
-            parse_attachment(0, &json!({"content": "aGk=", "filename": "invoice.pdf"})).is_ok()
-        );
+        assert!(parse_attachment(0, &json!({"content": "aGk=", "filename": "invoice.pdf"})).is_ok());
         assert_eq!(forbidden_extension("a.tar.js").as_deref(), Some("js"));
         assert_eq!(forbidden_extension("README"), None);
     }
@@ -246,15 +199,9 @@ mod tests {
     fn content_or_path_is_required_but_not_both() {
         assert!(parse_attachment(0, &json!({"filename": "a.txt"})).is_err());
         assert!(
-            parse_attachment(
-                0,
-                &json!({"filename": "a.txt", "content": "aGk=", "path": "https://x.io/a"})
-            )
-            .is_err()
+            parse_attachment(0, &json!({"filename": "a.txt", "content": "aGk=", "path": "https://x.io/a"})).is_err()
         );
-        assert!(
-            parse_attachment(0, &json!({"content": "not base64!!", "filename": "a.txt"})).is_err()
-        );
+        assert!(parse_attachment(0, &json!({"content": "not base64!!", "filename": "a.txt"})).is_err());
         assert!(parse_attachment(0, &json!({"content": [1, 256], "filename": "a.txt"})).is_err());
         assert!(parse_attachment(0, &json!({"path": "file:///etc/passwd"})).is_err());
     }
@@ -263,45 +210,17 @@ mod tests {
     fn content_ids_are_bounded() {
         let ok = "c".repeat(127);
         let long = "c".repeat(128);
-        assert!(
-            parse_attachment(
-                0,
-                &json!({"content": "aGk=", "filename": "a.png", "content_id": ok})
-            )
-            .is_ok()
-        );
-        assert!(
-            parse_attachment(
-                0,
-                &json!({"content": "aGk=", "filename": "a.png", "content_id": long})
-            )
-            .is_err()
-        );
-        let camel = parse_attachment(
-            0,
-            &json!({"content": "aGk=", "filename": "a.png", "contentId": "logo"}),
-        )
-        .unwrap();
+        assert!(parse_attachment(0, &json!({"content": "aGk=", "filename": "a.png", "content_id": ok})).is_ok());
+        assert!(parse_attachment(0, &json!({"content": "aGk=", "filename": "a.png", "content_id": long})).is_err());
+        let camel = parse_attachment(0, &json!({"content": "aGk=", "filename": "a.png", "contentId": "logo"})).unwrap();
         assert_eq!(camel.content_id.as_deref(), Some("logo"));
     }
 
     #[test]
     fn content_types_are_derived_from_names() {
-        assert_eq!(
-            effective_content_type(None, Some("a.pdf"), None),
-            "application/pdf"
-        );
-        assert_eq!(
-            effective_content_type(Some("text/csv"), Some("a.pdf"), None),
-            "text/csv"
-        );
-        assert_eq!(
-            effective_content_type(None, None, Some("image/png; q=1")),
-            "image/png"
-        );
-        assert_eq!(
-            effective_content_type(None, None, None),
-            "application/octet-stream"
-        );
+        assert_eq!(effective_content_type(None, Some("a.pdf"), None), "application/pdf");
+        assert_eq!(effective_content_type(Some("text/csv"), Some("a.pdf"), None), "text/csv");
+        assert_eq!(effective_content_type(None, None, Some("image/png; q=1")), "image/png");
+        assert_eq!(effective_content_type(None, None, None), "application/octet-stream");
     }
 }

@@ -78,18 +78,7 @@ pub struct EmailEvent {
 
 impl EmailEvent {
     /// An event without details.
-    pub fn new(
-        email_id: EmailId,
-        kind: EventKind,
-        recipient: Option<String>,
-        at: Timestamp,
-    ) -> Self {
-        EmailEvent {
-            email_id,
-            kind,
-            recipient,
-            at,
-            data: Value::Object(Default::default()),
-        }
+    pub fn new(email_id: EmailId, kind: EventKind, recipient: Option<String>, at: Timestamp) -> Self {
+        EmailEvent { email_id, kind, recipient, at, data: Value::Object(Default::default()) }
     }
 }

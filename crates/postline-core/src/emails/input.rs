@@ -99,9 +99,7 @@ impl SendRequest {
                 _ => return Err(Error::missing("template.id")),
             },
             Some(_) => {
-                return Err(Error::value(
-                    "The `template` field must be an object with an `id`.",
-                ));
+                return Err(Error::value("The `template` field must be an object with an `id`."));
             }
         };
         Ok(SendRequest {
@@ -132,13 +130,9 @@ impl SendRequest {
 fn required_string(fields: &Map<String, Value>, name: &str) -> Result<String> {
     match fields.get(name) {
         None | Some(Value::Null) => Err(Error::missing(name)),
-        Some(Value::String(s)) if s.trim().is_empty() && name != "subject" => {
-            Err(Error::missing(name))
-        }
+        Some(Value::String(s)) if s.trim().is_empty() && name != "subject" => Err(Error::missing(name)),
         Some(Value::String(s)) => Ok(s.clone()),
-        Some(_) => Err(Error::value(format!(
-            "The `{name}` field must be a string."
-        ))),
+        Some(_) => Err(Error::value(format!("The `{name}` field must be a string."))),
     }
 }
 
@@ -148,10 +142,7 @@ fn optional_string(fields: &Map<String, Value>, names: &[&str]) -> Result<Option
             None | Some(Value::Null) => continue,
             Some(Value::String(s)) => return Ok(Some(s.clone())),
             Some(_) => {
-                return Err(Error::value(format!(
-                    "The `{}` field must be a string.",
-                    names[0]
-                )));
+                return Err(Error::value(format!("The `{}` field must be a string.", names[0])));
             }
         }
     }
@@ -159,10 +150,7 @@ fn optional_string(fields: &Map<String, Value>, names: &[&str]) -> Result<Option
 }
 
 fn addresses(fields: &Map<String, Value>, label: &str, names: &[&str]) -> Result<Vec<String>> {
-    let Some(value) = names
-        .iter()
-        .find_map(|n| fields.get(*n).filter(|v| !v.is_null()))
-    else {
+    let Some(value) = names.iter().find_map(|n| fields.get(*n).filter(|v| !v.is_null())) else {
         return Ok(Vec::new());
     };
     let raw: Vec<&str> = match value {
@@ -171,21 +159,13 @@ fn addresses(fields: &Map<String, Value>, label: &str, names: &[&str]) -> Result
             .iter()
             .map(Value::as_str)
             .collect::<Option<Vec<_>>>()
-            .ok_or_else(|| {
-                Error::value(format!(
-                    "The `{label}` field must be a string or an array of strings."
-                ))
-            })?,
+            .ok_or_else(|| Error::value(format!("The `{label}` field must be a string or an array of strings.")))?,
         _ => {
-            return Err(Error::value(format!(
-                "The `{label}` field must be a string or an array of strings."
-            )));
+            return Err(Error::value(format!("The `{label}` field must be a string or an array of strings.")));
         }
     };
     if raw.len() > MAX_RECIPIENTS {
-        return Err(Error::value(format!(
-            "The `{label}` field can contain at most {MAX_RECIPIENTS} addresses."
-        )));
+        return Err(Error::value(format!("The `{label}` field can contain at most {MAX_RECIPIENTS} addresses.")));
     }
     raw.into_iter()
         .map(|address| {
@@ -214,21 +194,16 @@ fn headers(fields: &Map<String, Value>) -> Result<Vec<Header>> {
         None | Some(Value::Null) => return Ok(Vec::new()),
         Some(Value::Object(map)) => map,
         Some(_) => {
-            return Err(Error::value(
-                "The `headers` field must be an object of header names to values.",
-            ));
+            return Err(Error::value("The `headers` field must be an object of header names to values."));
         }
     };
     if map.len() > MAX_HEADERS {
-        return Err(Error::value(format!(
-            "The `headers` field can contain at most {MAX_HEADERS} headers."
-        )));
+        return Err(Error::value(format!("The `headers` field can contain at most {MAX_HEADERS} headers.")));
     }
     map.iter()
         .map(|(name, value)| {
-            let valid_name = !name.is_empty()
-                && name.len() <= 76
-                && name.bytes().all(|b| b.is_ascii_graphic() && b != b':');
+            let valid_name =
+                !name.is_empty() && name.len() <= 76 && name.bytes().all(|b| b.is_ascii_graphic() && b != b':');
             if !valid_name {
                 return Err(Error::value(format!("The header name `{name}` is not a valid header field name.")));
             }
@@ -274,28 +249,19 @@ fn tags(fields: &Map<String, Value>) -> Result<Vec<Tag>> {
         None | Some(Value::Null) => return Ok(Vec::new()),
         Some(Value::Array(items)) => items,
         Some(_) => {
-            return Err(Error::value(
-                "The `tags` field must be an array of `{name, value}` objects.",
-            ));
+            return Err(Error::value("The `tags` field must be an array of `{name, value}` objects."));
         }
     };
     if items.len() > MAX_TAGS {
-        return Err(Error::value(format!(
-            "The `tags` field can contain at most {MAX_TAGS} tags."
-        )));
+        return Err(Error::value(format!("The `tags` field can contain at most {MAX_TAGS} tags.")));
     }
     items
         .iter()
         .map(|item| {
             let Value::Object(tag) = item else {
-                return Err(Error::value(
-                    "Each tag must be an object with `name` and `value`.",
-                ));
+                return Err(Error::value("Each tag must be an object with `name` and `value`."));
             };
-            Ok(Tag {
-                name: tag_part(tag.get("name"), "name")?,
-                value: tag_part(tag.get("value"), "value")?,
-            })
+            Ok(Tag { name: tag_part(tag.get("name"), "name")?, value: tag_part(tag.get("value"), "value")? })
         })
         .collect()
 }
@@ -305,10 +271,7 @@ fn attachments(fields: &Map<String, Value>) -> Result<Vec<AttachmentSpec>> {
         None | Some(Value::Null) => return Ok(Vec::new()),
         Some(Value::Array(items)) => items,
         Some(_) => {
-            return Err(Error::invalid(
-                Invalid::Attachment,
-                "The `attachments` field must be an array.",
-            ));
+            return Err(Error::invalid(Invalid::Attachment, "The `attachments` field must be an array."));
         }
     };
     if items.len() > MAX_ATTACHMENTS {
@@ -317,11 +280,7 @@ fn attachments(fields: &Map<String, Value>) -> Result<Vec<AttachmentSpec>> {
             format!("An email can have at most {MAX_ATTACHMENTS} attachments."),
         ));
     }
-    items
-        .iter()
-        .enumerate()
-        .map(|(i, item)| parse_attachment(i, item))
-        .collect()
+    items.iter().enumerate().map(|(i, item)| parse_attachment(i, item)).collect()
 }
 
 #[cfg(test)]
@@ -368,11 +327,7 @@ mod tests {
         reserved["to"] = json!(["someone@example.com"]);
         assert_eq!(kind_of(reserved), Invalid::Unprocessable);
         let mut too_many = minimal();
-        too_many["to"] = json!(
-            (0..51)
-                .map(|i| format!("delivered+{i}@resend.dev"))
-                .collect::<Vec<_>>()
-        );
+        too_many["to"] = json!((0..51).map(|i| format!("delivered+{i}@resend.dev")).collect::<Vec<_>>());
         assert_eq!(kind_of(too_many), Invalid::Value);
         let mut bad_tag = minimal();
         bad_tag["tags"] = json!([{"name": "has space", "value": "x"}]);

@@ -56,10 +56,7 @@ struct AttachmentClaims {
 impl Postline {
     /// One email of the team.
     pub async fn get_email(&self, team_id: TeamId, id: EmailId) -> Result<Email> {
-        self.store
-            .get_email(team_id, id)
-            .await?
-            .ok_or(Error::NotFound("Email"))
+        self.store.get_email(team_id, id).await?.ok_or(Error::NotFound("Email"))
     }
 
     /// The team's emails, newest first.
@@ -95,10 +92,7 @@ impl Postline {
     /// Cancels a scheduled email (`POST /emails/{id}/cancel`).
     pub async fn cancel_email(&self, team_id: TeamId, id: EmailId) -> Result<()> {
         let event = EmailEvent::new(id, EventKind::Canceled, None, self.clock.now());
-        transition(
-            self.store.cancel_email(team_id, id, event).await?,
-            "canceled",
-        )
+        transition(self.store.cancel_email(team_id, id, event).await?, "canceled")
     }
 
     /// The email's attachments, each with a fresh signed download link.
@@ -109,47 +103,23 @@ impl Postline {
         page: PageRequest,
     ) -> Result<Page<AttachmentLink>> {
         self.get_email(team_id, email_id).await?;
-        let page = self
-            .store
-            .list_attachments(team_id, email_id, &page)
-            .await?;
+        let page = self.store.list_attachments(team_id, email_id, &page).await?;
         Ok(page.map(|a| self.attachment_link(team_id, a)))
     }
 
     /// One attachment with a fresh signed download link.
-    pub async fn get_attachment(
-        &self,
-        team_id: TeamId,
-        email_id: EmailId,
-        id: AttachmentId,
-    ) -> Result<AttachmentLink> {
-        let attachment = self
-            .store
-            .get_attachment(team_id, email_id, id)
-            .await?
-            .ok_or(Error::NotFound("Attachment"))?;
+    pub async fn get_attachment(&self, team_id: TeamId, email_id: EmailId, id: AttachmentId) -> Result<AttachmentLink> {
+        let attachment =
+            self.store.get_attachment(team_id, email_id, id).await?.ok_or(Error::NotFound("Attachment"))?;
         Ok(self.attachment_link(team_id, attachment))
     }
 
     fn attachment_link(&self, team_id: TeamId, attachment: Attachment) -> AttachmentLink {
         let expires_at = self.clock.now() + DOWNLOAD_LINK_TTL;
-        let claims = AttachmentClaims {
-            team: team_id,
-            email: attachment.email_id,
-            attachment: attachment.id,
-        };
-        let token = self
-            .signer
-            .sign(Purpose::AttachmentDownload, claims, expires_at);
-        let download_url = format!(
-            "{}/downloads/attachments?token={token}",
-            self.settings.public_url
-        );
-        AttachmentLink {
-            attachment,
-            download_url,
-            expires_at,
-        }
+        let claims = AttachmentClaims { team: team_id, email: attachment.email_id, attachment: attachment.id };
+        let token = self.signer.sign(Purpose::AttachmentDownload, claims, expires_at);
+        let download_url = format!("{}/downloads/attachments?token={token}", self.settings.public_url);
+        AttachmentLink { attachment, download_url, expires_at }
     }
 
     /// The attachment a download token opens, with its bytes. Any bad or expired
@@ -167,12 +137,7 @@ impl Postline {
 
     /// Creates a share link (`POST /emails/{id}/share`); `expires_in` is a duration
     /// such as `10m`, `2 hours` or `1 day`, at most (and by default) 48 hours.
-    pub async fn share_email(
-        &self,
-        team_id: TeamId,
-        id: EmailId,
-        expires_in: Option<&str>,
-    ) -> Result<ShareLink> {
+    pub async fn share_email(&self, team_id: TeamId, id: EmailId, expires_in: Option<&str>) -> Result<ShareLink> {
         self.get_email(team_id, id).await?;
         let lifetime = match expires_in {
             None => SHARE_LINK_MAX,
@@ -181,43 +146,22 @@ impl Postline {
             })?,
         };
         if lifetime > SHARE_LINK_MAX {
-            return Err(Error::value(
-                "The `expires_in` field cannot exceed 48 hours.",
-            ));
+            return Err(Error::value("The `expires_in` field cannot exceed 48 hours."));
         }
         let expires_at = self.clock.now() + lifetime;
-        let token = self.signer.sign(
-            Purpose::ShareEmail,
-            EmailClaims {
-                team: team_id,
-                email: id,
-            },
-            expires_at,
-        );
+        let token = self.signer.sign(Purpose::ShareEmail, EmailClaims { team: team_id, email: id }, expires_at);
         let url = format!("{}/shared?token={token}", self.settings.public_url);
-        Ok(ShareLink {
-            email_id: id,
-            url,
-            expires_at,
-        })
+        Ok(ShareLink { email_id: id, url, expires_at })
     }
 
     /// The email a share token opens, with its attachments. Bad or expired tokens are `NotFound`.
     pub async fn shared_email(&self, token: &str) -> Result<(Email, Vec<Attachment>)> {
-        let claims: EmailClaims = self
-            .signer
-            .verify(Purpose::ShareEmail, token, self.clock.now())
-            .ok_or(Error::NotFound("Email"))?;
+        let claims: EmailClaims =
+            self.signer.verify(Purpose::ShareEmail, token, self.clock.now()).ok_or(Error::NotFound("Email"))?;
         let email = self.get_email(claims.team, claims.email).await?;
-        let everything = PageRequest {
-            limit: crate::emails::attachments::MAX_ATTACHMENTS as u32,
-            ..Default::default()
-        };
-        let attachments = self
-            .store
-            .list_attachments(claims.team, claims.email, &everything)
-            .await?
-            .items;
+        let everything =
+            PageRequest { limit: crate::emails::attachments::MAX_ATTACHMENTS as u32, ..Default::default() };
+        let attachments = self.store.list_attachments(claims.team, claims.email, &everything).await?.items;
         Ok((email, attachments))
     }
 }
@@ -242,10 +186,9 @@ fn transition(result: Transition, verb: &str) -> Result<()> {
     match result {
         Transition::Done => Ok(()),
         Transition::NotFound => Err(Error::NotFound("Email")),
-        Transition::WrongState(state) => Err(Error::Conflict(format!(
-            "Only scheduled emails can be {verb}; this email is `{}`.",
-            state.as_str()
-        ))),
+        Transition::WrongState(state) => {
+            Err(Error::Conflict(format!("Only scheduled emails can be {verb}; this email is `{}`.", state.as_str())))
+        }
     }
 }
 

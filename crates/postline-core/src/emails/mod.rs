@@ -81,11 +81,7 @@ impl Disposition {
 
     /// Parses a stored name.
     pub fn parse(raw: &str) -> Self {
-        if raw == "inline" {
-            Disposition::Inline
-        } else {
-            Disposition::Attachment
-        }
+        if raw == "inline" { Disposition::Inline } else { Disposition::Attachment }
     }
 }
 

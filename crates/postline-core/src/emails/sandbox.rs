@@ -58,19 +58,10 @@ mod tests {
     #[test]
     fn labels_work_on_all_but_suppressed() {
         assert_eq!(scenario("delivered@resend.dev"), Some(Scenario::Delivered));
-        assert_eq!(
-            scenario("Delivered+signup-42@Resend.dev"),
-            Some(Scenario::Delivered)
-        );
+        assert_eq!(scenario("Delivered+signup-42@Resend.dev"), Some(Scenario::Delivered));
         assert_eq!(scenario("bounced+a@resend.dev"), Some(Scenario::Bounced));
-        assert_eq!(
-            scenario("complained+b@resend.dev"),
-            Some(Scenario::Complained)
-        );
-        assert_eq!(
-            scenario("suppressed@resend.dev"),
-            Some(Scenario::Suppressed)
-        );
+        assert_eq!(scenario("complained+b@resend.dev"), Some(Scenario::Complained));
+        assert_eq!(scenario("suppressed@resend.dev"), Some(Scenario::Suppressed));
         assert_eq!(scenario("suppressed+x@resend.dev"), None);
         assert_eq!(scenario("delivered@resend.com"), None);
         assert_eq!(scenario("someone@resend.dev"), None);
@@ -78,10 +69,7 @@ mod tests {
 
     #[test]
     fn reserved_domains_are_recognised_case_insensitively() {
-        let mailbox = |a: &str| Mailbox {
-            name: None,
-            address: a.into(),
-        };
+        let mailbox = |a: &str| Mailbox { name: None, address: a.into() };
         assert!(is_reserved(&mailbox("a@Example.COM")));
         assert!(is_reserved(&mailbox("a@test.com")));
         assert!(!is_reserved(&mailbox("a@example.co")));

@@ -29,15 +29,11 @@ pub fn parse_scheduled_at(raw: &str, now: Timestamp) -> Result<When> {
         )
     })?;
     if at > now + MAX_AHEAD {
-        return Err(Error::value(
-            "The `scheduled_at` field must be at most 30 days in the future.",
-        ));
+        return Err(Error::value("The `scheduled_at` field must be at most 30 days in the future."));
     }
     if at <= now {
         if now - at > PAST_TOLERANCE {
-            return Err(Error::value(
-                "The `scheduled_at` field must be in the future.",
-            ));
+            return Err(Error::value("The `scheduled_at` field must be in the future."));
         }
         return Ok(When::Now);
     }
@@ -147,22 +143,10 @@ mod tests {
 
     #[test]
     fn iso_forms_are_understood() {
-        assert_eq!(
-            parse_scheduled_at("2026-11-24T11:52:01.858Z", now()),
-            Ok(When::At(at("2026-11-24T11:52:01.858Z")))
-        );
-        assert_eq!(
-            parse_scheduled_at("2026-11-24T12:00:00+02:00", now()),
-            Ok(When::At(at("2026-11-24T10:00:00Z")))
-        );
-        assert_eq!(
-            parse_scheduled_at("2026-11-24 10:00:00.5+00", now()),
-            Ok(When::At(at("2026-11-24T10:00:00.5Z")))
-        );
-        assert_eq!(
-            parse_scheduled_at("2026-11-24T10:00:00", now()),
-            Ok(When::At(at("2026-11-24T10:00:00Z")))
-        );
+        assert_eq!(parse_scheduled_at("2026-11-24T11:52:01.858Z", now()), Ok(When::At(at("2026-11-24T11:52:01.858Z"))));
+        assert_eq!(parse_scheduled_at("2026-11-24T12:00:00+02:00", now()), Ok(When::At(at("2026-11-24T10:00:00Z"))));
+        assert_eq!(parse_scheduled_at("2026-11-24 10:00:00.5+00", now()), Ok(When::At(at("2026-11-24T10:00:00.5Z"))));
+        assert_eq!(parse_scheduled_at("2026-11-24T10:00:00", now()), Ok(When::At(at("2026-11-24T10:00:00Z"))));
     }
 
     #[test]
@@ -180,11 +164,7 @@ mod tests {
             ("tomorrow", "2026-11-24T09:00:00Z"),
         ];
         for (raw, expected) in cases {
-            assert_eq!(
-                parse_scheduled_at(raw, now()),
-                Ok(When::At(at(expected))),
-                "{raw}"
-            );
+            assert_eq!(parse_scheduled_at(raw, now()), Ok(When::At(at(expected))), "{raw}");
         }
     }
 
@@ -193,23 +173,13 @@ mod tests {
         assert!(parse_scheduled_at("in 31 days", now()).is_err());
         assert!(parse_scheduled_at("in 30 days", now()).is_ok());
         assert!(parse_scheduled_at("2026-11-23T09:00:00Z", now()).is_err());
-        assert_eq!(
-            parse_scheduled_at("2026-11-23T09:59:30Z", now()),
-            Ok(When::Now)
-        );
+        assert_eq!(parse_scheduled_at("2026-11-23T09:59:30Z", now()), Ok(When::Now));
         assert_eq!(parse_scheduled_at("now", now()), Ok(When::Now));
     }
 
     #[test]
     fn nonsense_is_refused() {
-        for bad in [
-            "",
-            "soon",
-            "in x hours",
-            "in 1 fortnight",
-            "tomorrow at 13pm",
-            "2026-13-01T00:00:00Z",
-        ] {
+        for bad in ["", "soon", "in x hours", "in 1 fortnight", "tomorrow at 13pm", "2026-13-01T00:00:00Z"] {
             assert!(parse_scheduled_at(bad, now()).is_err(), "{bad:?}");
         }
     }

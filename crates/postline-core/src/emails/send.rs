@@ -7,12 +7,10 @@ use std::collections::HashSet;
 use serde_json::Value;
 
 use super::{
-    Attachment, AttachmentContent, Disposition, Email, EmailEvent, EventKind, NewDelivery,
-    NewEmail, RecipientKind, Route,
+    Attachment, AttachmentContent, Disposition, Email, EmailEvent, EventKind, NewDelivery, NewEmail, RecipientKind,
+    Route,
     address::parse_mailbox,
-    attachments::{
-        AttachmentSpec, MAX_EMAIL_BYTES_BASE64, Source, base64_len, effective_content_type,
-    },
+    attachments::{AttachmentSpec, MAX_EMAIL_BYTES_BASE64, Source, base64_len, effective_content_type},
     input::SendRequest,
     sandbox,
     schedule::{When, parse_scheduled_at},
@@ -44,9 +42,7 @@ impl BatchMode {
         match raw.trim().to_ascii_lowercase().as_str() {
             "strict" => Ok(BatchMode::Strict),
             "permissive" => Ok(BatchMode::Permissive),
-            _ => Err(Error::value(
-                "The `x-batch-validation` header must be `strict` or `permissive`.",
-            )),
+            _ => Err(Error::value("The `x-batch-validation` header must be `strict` or `permissive`.")),
         }
     }
 }
@@ -75,24 +71,15 @@ impl Postline {
 
     /// Validates a `POST /emails/batch` body. In strict mode the first invalid item
     /// fails the whole batch (its message says which item).
-    pub async fn prepare_batch(
-        &self,
-        principal: &Principal,
-        body: &Value,
-        mode: BatchMode,
-    ) -> Result<PreparedBatch> {
+    pub async fn prepare_batch(&self, principal: &Principal, body: &Value, mode: BatchMode) -> Result<PreparedBatch> {
         let Value::Array(items) = body else {
-            return Err(Error::value(
-                "The request body must be a JSON array of emails.",
-            ));
+            return Err(Error::value("The request body must be a JSON array of emails."));
         };
         if items.is_empty() {
             return Err(Error::value("The batch must contain at least one email."));
         }
         if items.len() > MAX_BATCH {
-            return Err(Error::value(format!(
-                "A batch can contain at most {MAX_BATCH} emails."
-            )));
+            return Err(Error::value(format!("A batch can contain at most {MAX_BATCH} emails.")));
         }
         let mut emails = Vec::with_capacity(items.len());
         let mut errors = Vec::new();
@@ -101,18 +88,12 @@ impl Postline {
                 Ok(email) => emails.push(email),
                 Err(Error::Invalid { kind, message }) => match mode {
                     BatchMode::Strict => {
-                        return Err(Error::Invalid {
-                            kind,
-                            message: format!("emails[{index}]: {message}"),
-                        });
+                        return Err(Error::Invalid { kind, message: format!("emails[{index}]: {message}") });
                     }
                     BatchMode::Permissive => errors.push(BatchItemError { index, message }),
                 },
                 Err(Error::NotFound(what)) if mode == BatchMode::Permissive => {
-                    errors.push(BatchItemError {
-                        index,
-                        message: format!("{what} not found"),
-                    });
+                    errors.push(BatchItemError { index, message: format!("{what} not found") });
                 }
                 Err(other) => return Err(other),
             }
@@ -123,25 +104,17 @@ impl Postline {
     async fn prepare_batch_item(&self, principal: &Principal, item: &Value) -> Result<NewEmail> {
         let request = SendRequest::parse(item)?;
         if !request.attachments.is_empty() {
-            return Err(Error::value(
-                "Attachments are not supported in batch emails; send them with POST /emails.",
-            ));
+            return Err(Error::value("Attachments are not supported in batch emails; send them with POST /emails."));
         }
         if request.scheduled_at.is_some() {
-            return Err(Error::value(
-                "`scheduled_at` is not supported in batch emails; send them with POST /emails.",
-            ));
+            return Err(Error::value("`scheduled_at` is not supported in batch emails; send them with POST /emails."));
         }
         self.prepare(principal, request).await
     }
 
     /// Accepts prepared emails durably (with the idempotent response, if any) and
     /// wakes the workers. After `Ok`, nothing accepted is ever lost.
-    pub async fn accept(
-        &self,
-        emails: Vec<NewEmail>,
-        completion: Option<Completion>,
-    ) -> Result<()> {
+    pub async fn accept(&self, emails: Vec<NewEmail>, completion: Option<Completion>) -> Result<()> {
         self.store.accept(emails, completion).await?;
         self.wake_workers();
         Ok(())
@@ -194,12 +167,7 @@ impl Postline {
             created_at: now,
             last_event: first_event.kind,
         };
-        Ok(NewEmail {
-            email,
-            attachments,
-            deliveries,
-            first_event,
-        })
+        Ok(NewEmail { email, attachments, deliveries, first_event })
     }
 
     /// A `sending_access` key restricted to a domain may only send from that domain.
@@ -217,11 +185,7 @@ impl Postline {
         }
     }
 
-    async fn load_attachments(
-        &self,
-        email_id: EmailId,
-        request: &SendRequest,
-    ) -> Result<Vec<AttachmentContent>> {
+    async fn load_attachments(&self, email_id: EmailId, request: &SendRequest) -> Result<Vec<AttachmentContent>> {
         let mut total = base64_len(request.html.as_ref().map_or(0, |h| h.len() as u64))
             + base64_len(request.text.as_ref().map_or(0, |t| t.len() as u64));
         let mut loaded = Vec::with_capacity(request.attachments.len());
@@ -232,22 +196,15 @@ impl Postline {
             if total > MAX_EMAIL_BYTES_BASE64 {
                 return Err(too_large());
             }
-            let content_type = effective_content_type(
-                spec.content_type.as_deref(),
-                spec.filename.as_deref(),
-                fetched_type.as_deref(),
-            );
+            let content_type =
+                effective_content_type(spec.content_type.as_deref(), spec.filename.as_deref(), fetched_type.as_deref());
             let meta = Attachment {
                 id: AttachmentId::new(),
                 email_id,
                 filename: spec.filename.clone(),
                 content_type,
                 content_id: spec.content_id.clone(),
-                disposition: if spec.content_id.is_some() {
-                    Disposition::Inline
-                } else {
-                    Disposition::Attachment
-                },
+                disposition: if spec.content_id.is_some() { Disposition::Inline } else { Disposition::Attachment },
                 size: content.len() as u64,
             };
             loaded.push(AttachmentContent { meta, content });
@@ -265,9 +222,9 @@ impl Postline {
             Source::Bytes(bytes) => Ok((bytes.clone(), None)),
             Source::Remote(url) => match self.remote.fetch(url, max_bytes).await {
                 Ok(fetched) => Ok((fetched.bytes, fetched.content_type)),
-                Err(FetchFailure::Refused(reason)) => Err(Error::SecurityRefused(format!(
-                    "Attachment {index}: `path` was refused: {reason}."
-                ))),
+                Err(FetchFailure::Refused(reason)) => {
+                    Err(Error::SecurityRefused(format!("Attachment {index}: `path` was refused: {reason}.")))
+                }
                 Err(FetchFailure::TooLarge { .. }) => Err(too_large()),
                 Err(FetchFailure::Failed(reason)) => Err(Error::invalid(
                     Invalid::Attachment,
@@ -279,10 +236,7 @@ impl Postline {
 }
 
 fn too_large() -> Error {
-    Error::invalid(
-        Invalid::Attachment,
-        "The email is larger than 40 MB (counting attachments after base64 encoding).",
-    )
+    Error::invalid(Invalid::Attachment, "The email is larger than 40 MB (counting attachments after base64 encoding).")
 }
 
 /// One queue row per distinct recipient address (case-insensitive), `to` first.
@@ -299,11 +253,7 @@ fn deliveries(request: &SendRequest, due_at: crate::clock::Timestamp) -> Vec<New
             let address = parse_mailbox(raw)?.address;
             seen.insert(address.to_lowercase()).then(|| NewDelivery {
                 id: DeliveryId::new(),
-                route: if sandbox::scenario(&address).is_some() {
-                    Route::Sandbox
-                } else {
-                    Route::Smtp
-                },
+                route: if sandbox::scenario(&address).is_some() { Route::Sandbox } else { Route::Smtp },
                 recipient: address,
                 kind,
                 due_at,

@@ -25,10 +25,7 @@ fn email_with(attachments: Value) -> Value {
 async fn download(app: &TestApp, url: &str) -> (String, Vec<u8>) {
     let response = app.client.get(url).send().await.unwrap();
     assert_eq!(response.status(), 200, "{url}");
-    let content_type = response.headers()["content-type"]
-        .to_str()
-        .unwrap()
-        .to_string();
+    let content_type = response.headers()["content-type"].to_str().unwrap().to_string();
     (content_type, response.bytes().await.unwrap().to_vec())
 }
 
@@ -56,45 +53,22 @@ async fn inline_and_attached_files_are_stored_and_downloadable(app: TestApp) {
     assert_eq!(items[2]["content_type"], "application/x-custom");
 
     let (content_type, bytes) = download(&app, items[0]["download_url"].as_str().unwrap()).await;
-    assert_eq!(
-        (content_type.as_str(), bytes.as_slice()),
-        ("application/pdf", INVOICE)
-    );
+    assert_eq!((content_type.as_str(), bytes.as_slice()), ("application/pdf", INVOICE));
     let (_, bytes) = download(&app, items[1]["download_url"].as_str().unwrap()).await;
-    assert_eq!(
-        bytes, LOGO,
-        "a byte array decodes to the same bytes as base64"
-    );
+    assert_eq!(bytes, LOGO, "a byte array decodes to the same bytes as base64");
 
-    let one = app
-        .get(&format!(
-            "/emails/{id}/attachments/{}",
-            items[1]["id"].as_str().unwrap()
-        ))
-        .await;
+    let one = app.get(&format!("/emails/{id}/attachments/{}", items[1]["id"].as_str().unwrap())).await;
     assert_eq!(one.expect(200)["object"], "attachment");
     assert_eq!(one.body["id"], items[1]["id"]);
 
-    let paged = app
-        .get(&format!(
-            "/emails/{id}/attachments?limit=1&after={}",
-            items[0]["id"].as_str().unwrap()
-        ))
-        .await;
+    let paged = app.get(&format!("/emails/{id}/attachments?limit=1&after={}", items[0]["id"].as_str().unwrap())).await;
     assert_eq!(paged.expect(200)["data"][0]["id"], items[1]["id"]);
     assert_eq!(paged.body["has_more"], true);
 
     let missing = uuid::Uuid::new_v4();
-    app.get(&format!("/emails/{id}/attachments/{missing}"))
-        .await
-        .expect_error(404, "not_found");
+    app.get(&format!("/emails/{id}/attachments/{missing}")).await.expect_error(404, "not_found");
     app.clock.advance(chrono::Duration::hours(2));
-    let expired = app
-        .client
-        .get(items[0]["download_url"].as_str().unwrap())
-        .send()
-        .await
-        .unwrap();
+    let expired = app.client.get(items[0]["download_url"].as_str().unwrap()).send().await.unwrap();
     assert_eq!(expired.status(), 404, "download links expire");
 }
 
@@ -111,73 +85,32 @@ async fn remote_files_are_fetched_from_their_path(app: TestApp) {
         )
         .await;
     let id = sent.expect(200)["id"].as_str().unwrap().to_string();
-    let items = app.get(&format!("/emails/{id}/attachments")).await.body["data"]
-        .as_array()
-        .unwrap()
-        .clone();
-    assert_eq!(
-        items[1]["filename"], "logo.png",
-        "the file name comes from the URL when not given"
-    );
+    let items = app.get(&format!("/emails/{id}/attachments")).await.body["data"].as_array().unwrap().clone();
+    assert_eq!(items[1]["filename"], "logo.png", "the file name comes from the URL when not given");
     assert_eq!(items[1]["content_type"], "image/png");
     let (_, bytes) = download(&app, items[0]["download_url"].as_str().unwrap()).await;
     assert_eq!(bytes, INVOICE);
     let (_, bytes) = download(&app, items[2]["download_url"].as_str().unwrap()).await;
     assert_eq!(bytes, INVOICE, "redirects are followed");
 
-    let missing = app
-        .post(
-            "/emails",
-            email_with(json!([{"path": files.url("/missing"), "filename": "x.pdf"}])),
-        )
-        .await;
+    let missing = app.post("/emails", email_with(json!([{"path": files.url("/missing"), "filename": "x.pdf"}]))).await;
     missing.expect_error(422, "invalid_attachment");
-    assert!(
-        missing.body["message"].as_str().unwrap().contains("404"),
-        "{}",
-        missing.body
-    );
-    let huge = app
-        .post(
-            "/emails",
-            email_with(json!([{"path": files.url("/huge"), "filename": "x.bin"}])),
-        )
-        .await;
+    assert!(missing.body["message"].as_str().unwrap().contains("404"), "{}", missing.body);
+    let huge = app.post("/emails", email_with(json!([{"path": files.url("/huge"), "filename": "x.bin"}]))).await;
     huge.expect_error(422, "invalid_attachment");
 
     // Exposed beyond loopback, private addresses are refused after resolution.
-    let exposed = TestApp::start_with(
-        app.backend,
-        Options {
-            allow_private_fetches: false,
-            ..Options::default()
-        },
-    )
-    .await;
-    for url in [
-        files.url("/invoice.pdf"),
-        format!("http://localhost:{}/invoice.pdf", files.address.port()),
-    ] {
-        let refused = exposed
-            .post(
-                "/emails",
-                email_with(json!([{"path": url, "filename": "invoice.pdf"}])),
-            )
-            .await;
+    let exposed =
+        TestApp::start_with(app.backend, Options { allow_private_fetches: false, ..Options::default() }).await;
+    for url in [files.url("/invoice.pdf"), format!("http://localhost:{}/invoice.pdf", files.address.port())] {
+        let refused = exposed.post("/emails", email_with(json!([{"path": url, "filename": "invoice.pdf"}]))).await;
         refused.expect_error(451, "security_error");
         assert!(
-            refused.body["message"]
-                .as_str()
-                .unwrap()
-                .contains("127.0.0.1")
+            refused.body["message"].as_str().unwrap().contains("127.0.0.1")
                 || refused.body["message"].as_str().unwrap().contains("::1")
         );
     }
-    assert_eq!(
-        exposed.get("/emails").await.body["data"],
-        json!([]),
-        "refused sends store nothing"
-    );
+    assert_eq!(exposed.get("/emails").await.body["data"], json!([]), "refused sends store nothing");
 }
 
 async fn bad_attachments_are_refused_with_invalid_attachment(app: TestApp) {

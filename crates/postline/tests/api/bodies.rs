@@ -7,12 +7,7 @@ backend_tests!(
     sdk_habits_are_tolerated,
 );
 
-async fn raw_post(
-    app: &TestApp,
-    path: &str,
-    content_type: &str,
-    body: Vec<u8>,
-) -> postline_testkit::TestResponse {
+async fn raw_post(app: &TestApp, path: &str, content_type: &str, body: Vec<u8>) -> postline_testkit::TestResponse {
     let response = app
         .client
         .post(format!("{}{path}", app.base_url))
@@ -28,65 +23,31 @@ async fn raw_post(
 async fn malformed_bodies_get_clear_errors_and_store_nothing(app: TestApp) {
     let broken = raw_post(&app, "/emails", "application/json", b"{\"from\": ".to_vec()).await;
     broken.expect_error(400, "validation_error");
-    assert!(
-        broken.body["message"]
-            .as_str()
-            .unwrap()
-            .contains("not valid JSON")
-    );
-    raw_post(
-        &app,
-        "/emails",
-        "application/x-www-form-urlencoded",
-        b"from=a@b.co".to_vec(),
-    )
-    .await
-    .expect_error(415, "validation_error");
-    raw_post(&app, "/emails", "application/json", b"[1, 2]".to_vec())
+    assert!(broken.body["message"].as_str().unwrap().contains("not valid JSON"));
+    raw_post(&app, "/emails", "application/x-www-form-urlencoded", b"from=a@b.co".to_vec())
         .await
-        .expect_error(400, "validation_error");
-    raw_post(&app, "/emails", "application/json", b"".to_vec())
-        .await
-        .expect_error(400, "validation_error");
+        .expect_error(415, "validation_error");
+    raw_post(&app, "/emails", "application/json", b"[1, 2]".to_vec()).await.expect_error(400, "validation_error");
+    raw_post(&app, "/emails", "application/json", b"".to_vec()).await.expect_error(400, "validation_error");
     let huge = vec![b' '; 2 * 1024 * 1024];
-    raw_post(&app, "/api-keys", "application/json", huge)
-        .await
-        .expect_error(413, "validation_error");
+    raw_post(&app, "/api-keys", "application/json", huge).await.expect_error(413, "validation_error");
     assert_eq!(app.get("/emails").await.body["data"], json!([]));
-    assert_eq!(
-        app.get("/api-keys").await.body["data"]
-            .as_array()
-            .unwrap()
-            .len(),
-        1
-    );
+    assert_eq!(app.get("/api-keys").await.body["data"].as_array().unwrap().len(), 1);
 }
 
 async fn non_uuid_ids_are_invalid_parameters(app: TestApp) {
     for path in ["/emails/123", "/emails/abc/attachments"] {
         let response = app.get(path).await;
         assert!(
-            (response.status, response.error_name()) == (422, "invalid_parameter")
-                || response.status == 404,
+            (response.status, response.error_name()) == (422, "invalid_parameter") || response.status == 404,
             "{path}: {}",
             response.body
         );
     }
-    app.get("/emails/not-a-uuid")
-        .await
-        .expect_error(422, "invalid_parameter");
-    app.request(reqwest::Method::POST, "/emails/not-a-uuid/cancel", None)
-        .await
-        .expect_error(422, "invalid_parameter");
-    app.get(&format!(
-        "/emails/{}/attachments/nope",
-        uuid::Uuid::new_v4()
-    ))
-    .await
-    .expect_error(422, "invalid_parameter");
-    app.get(&format!("/emails/{}", uuid::Uuid::new_v4()))
-        .await
-        .expect_error(404, "not_found");
+    app.get("/emails/not-a-uuid").await.expect_error(422, "invalid_parameter");
+    app.request(reqwest::Method::POST, "/emails/not-a-uuid/cancel", None).await.expect_error(422, "invalid_parameter");
+    app.get(&format!("/emails/{}/attachments/nope", uuid::Uuid::new_v4())).await.expect_error(422, "invalid_parameter");
+    app.get(&format!("/emails/{}", uuid::Uuid::new_v4())).await.expect_error(404, "not_found");
 }
 
 async fn sdk_habits_are_tolerated(app: TestApp) {

@@ -41,17 +41,9 @@ async fn an_email_is_accepted_and_read_back_with_every_field(app: TestApp) {
     assert_eq!(body["html"], "<p>Hello</p>");
     assert_eq!(body["text"], "Hello");
     assert_eq!(body["headers"]["X-Entity-Ref-ID"], "123");
-    assert_eq!(
-        body["tags"],
-        json!([{"name": "category", "value": "confirm_email"}])
-    );
+    assert_eq!(body["tags"], json!([{"name": "category", "value": "confirm_email"}]));
     assert_eq!(body["last_event"], "queued");
-    assert!(
-        body["message_id"]
-            .as_str()
-            .unwrap()
-            .ends_with("@resend.dev>")
-    );
+    assert!(body["message_id"].as_str().unwrap().ends_with("@resend.dev>"));
     assert!(body["created_at"].as_str().unwrap().ends_with("+00"));
 }
 
@@ -62,23 +54,15 @@ async fn emails_are_listed_newest_first_with_cursors(app: TestApp) {
     }
     ids.reverse();
     let first = app.get("/emails?limit=2").await;
-    let page: Vec<&str> = first.expect(200)["data"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|e| e["id"].as_str().unwrap())
-        .collect();
+    let page: Vec<&str> =
+        first.expect(200)["data"].as_array().unwrap().iter().map(|e| e["id"].as_str().unwrap()).collect();
     assert_eq!(page, &ids[..2]);
     assert_eq!(first.body["has_more"], true);
     assert_eq!(first.body["object"], "list");
 
     let next = app.get(&format!("/emails?limit=2&after={}", ids[1])).await;
-    let page: Vec<&str> = next.expect(200)["data"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|e| e["id"].as_str().unwrap())
-        .collect();
+    let page: Vec<&str> =
+        next.expect(200)["data"].as_array().unwrap().iter().map(|e| e["id"].as_str().unwrap()).collect();
     assert_eq!(page, &ids[2..4]);
 
     let last = app.get(&format!("/emails?limit=2&after={}", ids[3])).await;
@@ -86,24 +70,14 @@ async fn emails_are_listed_newest_first_with_cursors(app: TestApp) {
     assert_eq!(last.body["has_more"], false);
 
     let back = app.get(&format!("/emails?limit=2&before={}", ids[4])).await;
-    let page: Vec<&str> = back.expect(200)["data"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|e| e["id"].as_str().unwrap())
-        .collect();
+    let page: Vec<&str> =
+        back.expect(200)["data"].as_array().unwrap().iter().map(|e| e["id"].as_str().unwrap()).collect();
     assert_eq!(page, &ids[2..4]);
     assert_eq!(back.body["has_more"], true);
 
-    app.get("/emails?limit=0")
-        .await
-        .expect_error(422, "invalid_parameter");
-    app.get("/emails?limit=101")
-        .await
-        .expect_error(422, "invalid_parameter");
-    app.get(&format!("/emails?after={}&before={}", ids[0], ids[1]))
-        .await
-        .expect_error(422, "invalid_parameter");
+    app.get("/emails?limit=0").await.expect_error(422, "invalid_parameter");
+    app.get("/emails?limit=101").await.expect_error(422, "invalid_parameter");
+    app.get(&format!("/emails?after={}&before={}", ids[0], ids[1])).await.expect_error(422, "invalid_parameter");
 }
 
 async fn each_bad_field_gets_its_own_error_and_nothing_is_stored(app: TestApp) {
@@ -122,94 +96,31 @@ async fn each_bad_field_gets_its_own_error_and_nothing_is_stored(app: TestApp) {
         (without("from"), 422, "missing_required_field"),
         (without("to"), 422, "missing_required_field"),
         (without("subject"), 422, "missing_required_field"),
-        (
-            with("from", json!("Acme onboarding-at-resend.dev")),
-            422,
-            "invalid_from_address",
-        ),
+        (with("from", json!("Acme onboarding-at-resend.dev")), 422, "invalid_from_address"),
         (with("to", json!("not-an-address")), 400, "validation_error"),
         (with("to", json!(42)), 400, "validation_error"),
+        (with("to", json!(["someone@example.com"])), 422, "validation_error"),
+        (with("cc", json!("someone@test.com")), 422, "validation_error"),
         (
-            with("to", json!(["someone@example.com"])),
-            422,
-            "validation_error",
-        ),
-        (
-            with("cc", json!("someone@test.com")),
-            422,
-            "validation_error",
-        ),
-        (
-            with(
-                "to",
-                json!(
-                    (0..51)
-                        .map(|i| format!("delivered+{i}@resend.dev"))
-                        .collect::<Vec<_>>()
-                ),
-            ),
+            with("to", json!((0..51).map(|i| format!("delivered+{i}@resend.dev")).collect::<Vec<_>>())),
             400,
             "validation_error",
         ),
-        (
-            with("tags", json!([{"name": "bad name", "value": "x"}])),
-            400,
-            "validation_error",
-        ),
-        (
-            with("tags", json!([{"name": "n", "value": "a".repeat(257)}])),
-            400,
-            "validation_error",
-        ),
-        (
-            with("headers", json!({"X-Bad": "a\r\nBcc: victim@x.com"})),
-            400,
-            "validation_error",
-        ),
-        (
-            with("subject", json!("two\nlines")),
-            400,
-            "validation_error",
-        ),
-        (
-            with("scheduled_at", json!("whenever")),
-            400,
-            "validation_error",
-        ),
-        (
-            with("scheduled_at", json!("in 31 days")),
-            400,
-            "validation_error",
-        ),
-        (
-            with(
-                "template",
-                json!({"id": "f3b9756c-f4f4-44da-bc00-9f7903c8a83f"}),
-            ),
-            404,
-            "not_found",
-        ),
-        (
-            with("topic_id", json!("not-a-uuid")),
-            422,
-            "invalid_parameter",
-        ),
+        (with("tags", json!([{"name": "bad name", "value": "x"}])), 400, "validation_error"),
+        (with("tags", json!([{"name": "n", "value": "a".repeat(257)}])), 400, "validation_error"),
+        (with("headers", json!({"X-Bad": "a\r\nBcc: victim@x.com"})), 400, "validation_error"),
+        (with("subject", json!("two\nlines")), 400, "validation_error"),
+        (with("scheduled_at", json!("whenever")), 400, "validation_error"),
+        (with("scheduled_at", json!("in 31 days")), 400, "validation_error"),
+        (with("template", json!({"id": "f3b9756c-f4f4-44da-bc00-9f7903c8a83f"})), 404, "not_found"),
+        (with("topic_id", json!("not-a-uuid")), 422, "invalid_parameter"),
     ];
     for (body, status, name) in cases {
         let response = app.post("/emails", body.clone()).await;
-        assert_eq!(
-            (response.status, response.error_name()),
-            (status, name),
-            "request {body}: {:#}",
-            response.body
-        );
+        assert_eq!((response.status, response.error_name()), (status, name), "request {body}: {:#}", response.body);
     }
     let list = app.get("/emails").await;
-    assert_eq!(
-        list.expect(200)["data"],
-        json!([]),
-        "rejected requests store nothing"
-    );
+    assert_eq!(list.expect(200)["data"], json!([]), "rejected requests store nothing");
 }
 
 async fn another_teams_email_is_not_found(app: TestApp) {
@@ -218,36 +129,23 @@ async fn another_teams_email_is_not_found(app: TestApp) {
     use reqwest::Method;
     for (method, path, body) in [
         (Method::GET, format!("/emails/{id}"), None),
-        (
-            Method::PATCH,
-            format!("/emails/{id}"),
-            Some(json!({"scheduled_at": "in 1 hour"})),
-        ),
+        (Method::PATCH, format!("/emails/{id}"), Some(json!({"scheduled_at": "in 1 hour"}))),
         (Method::POST, format!("/emails/{id}/cancel"), None),
         (Method::POST, format!("/emails/{id}/share"), None),
         (Method::GET, format!("/emails/{id}/events"), None),
         (Method::GET, format!("/emails/{id}/attachments"), None),
     ] {
-        let response = app
-            .request_as(&other, method.clone(), &path, body, &[])
-            .await;
+        let response = app.request_as(&other, method.clone(), &path, body, &[]).await;
         response.expect_error(404, "not_found");
-        assert!(
-            !response.body.to_string().contains("onboarding@resend.dev"),
-            "{method} {path} leaked data"
-        );
+        assert!(!response.body.to_string().contains("onboarding@resend.dev"), "{method} {path} leaked data");
     }
-    let listed = app
-        .request_as(&other, reqwest::Method::GET, "/emails", None, &[])
-        .await;
+    let listed = app.request_as(&other, reqwest::Method::GET, "/emails", None, &[]).await;
     assert_eq!(listed.expect(200)["data"], json!([]));
 }
 
 async fn a_shared_link_renders_the_email_until_it_expires(app: TestApp) {
     let id = app.send_to("delivered@resend.dev").await;
-    let shared = app
-        .post(&format!("/emails/{id}/share"), json!({"expires_in": "10m"}))
-        .await;
+    let shared = app.post(&format!("/emails/{id}/share"), json!({"expires_in": "10m"})).await;
     let body = shared.expect(200);
     assert_eq!(body["object"], "email");
     assert_eq!(body["id"], id);
@@ -256,49 +154,21 @@ async fn a_shared_link_renders_the_email_until_it_expires(app: TestApp) {
 
     let page = app.client.get(&url).send().await.unwrap();
     assert_eq!(page.status(), 200);
-    assert!(
-        page.headers()["content-security-policy"]
-            .to_str()
-            .unwrap()
-            .contains("default-src 'none'")
-    );
+    assert!(page.headers()["content-security-policy"].to_str().unwrap().contains("default-src 'none'"));
     let html = page.text().await.unwrap();
-    assert!(
-        html.contains("Hello") && html.contains("onboarding@resend.dev"),
-        "{html}"
-    );
-    assert!(
-        html.contains("<iframe sandbox"),
-        "the email's HTML is sandboxed"
-    );
+    assert!(html.contains("Hello") && html.contains("onboarding@resend.dev"), "{html}");
+    assert!(html.contains("<iframe sandbox"), "the email's HTML is sandboxed");
 
     let tampered = url.replace("token=", "token=x");
-    assert_eq!(
-        app.client.get(&tampered).send().await.unwrap().status(),
-        404
-    );
+    assert_eq!(app.client.get(&tampered).send().await.unwrap().status(), 404);
 
     app.clock.advance(chrono::Duration::minutes(11));
-    assert_eq!(
-        app.client.get(&url).send().await.unwrap().status(),
-        404,
-        "expired links stop working"
-    );
+    assert_eq!(app.client.get(&url).send().await.unwrap().status(), 404, "expired links stop working");
 
-    app.post(
-        &format!("/emails/{id}/share"),
-        json!({"expires_in": "49 hours"}),
-    )
-    .await
-    .expect_error(400, "validation_error");
-    app.post(
-        &format!("/emails/{id}/share"),
-        json!({"expires_in": "soon"}),
-    )
-    .await
-    .expect_error(400, "validation_error");
-    let default = app
-        .request(reqwest::Method::POST, &format!("/emails/{id}/share"), None)
-        .await;
+    app.post(&format!("/emails/{id}/share"), json!({"expires_in": "49 hours"}))
+        .await
+        .expect_error(400, "validation_error");
+    app.post(&format!("/emails/{id}/share"), json!({"expires_in": "soon"})).await.expect_error(400, "validation_error");
+    let default = app.request(reqwest::Method::POST, &format!("/emails/{id}/share"), None).await;
     default.expect(200);
 }

@@ -1,0 +1,101 @@
+//! The `postline` binary as a child process, for tests of what a user runs:
+//! start `serve`, read its banner (URL, first key), stop it with a signal.
+
+use std::{
+    io::{BufRead, BufReader},
+    path::Path,
+    process::{Child, Command, ExitStatus, Stdio},
+    sync::mpsc,
+    time::Duration,
+};
+
+/// A running `postline serve`.
+pub struct ServerProcess {
+    pub child: Child,
+    /// Lines printed after the banner.
+    pub lines: mpsc::Receiver<String>,
+    /// `http://127.0.0.1:PORT`
+    pub url: String,
+    /// The banner lines read so far.
+    pub printed: Vec<String>,
+}
+
+/// A `postline` command with a clean environment and the given data directory.
+pub fn command(binary: &str, data_dir: &Path) -> Command {
+    let mut command = Command::new(binary);
+    command
+        .env_clear()
+        .env("PATH", std::env::var("PATH").unwrap_or_default())
+        .env("POSTLINE_DATA_DIR", data_dir)
+        .env("POSTLINE_LOG", "warn")
+        .current_dir(data_dir.parent().expect("data dir has a parent"));
+    command
+}
+
+impl ServerProcess {
+    /// Starts `postline serve` on an ephemeral loopback port and reads its banner.
+    pub fn start(binary: &str, data_dir: &Path) -> Self {
+        let mut child = command(binary, data_dir)
+            .args(["serve", "--listen", "127.0.0.1:0"])
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("start postline serve");
+        let stdout = child.stdout.take().expect("stdout");
+        let (sender, lines) = mpsc::channel();
+        std::thread::spawn(move || {
+            for line in BufReader::new(stdout).lines().map_while(Result::ok) {
+                if sender.send(line).is_err() {
+                    break;
+                }
+            }
+        });
+        let mut printed = Vec::new();
+        let url = loop {
+            let line = lines.recv_timeout(Duration::from_secs(30)).expect("serve prints where it listens");
+            printed.push(line.clone());
+            if let Some(url) = line.strip_prefix("Postline is listening on ") {
+                break url.trim().to_string();
+            }
+        };
+        // The next lines say whether a key was created.
+        for _ in 0..2 {
+            if let Ok(line) = lines.recv_timeout(Duration::from_secs(5)) {
+                printed.push(line);
+            }
+        }
+        ServerProcess { child, lines, url, printed }
+    }
+
+    /// The API key the banner printed, if it printed one.
+    pub fn printed_key(&self) -> Option<String> {
+        key_in(&self.printed)
+    }
+
+    /// Sends SIGTERM and waits (up to 10 s) for the exit.
+    pub fn terminate(&mut self) -> ExitStatus {
+        let pid = self.child.id().to_string();
+        Command::new("kill").args(["-TERM", &pid]).status().expect("kill -TERM");
+        for _ in 0..100 {
+            if let Some(status) = self.child.try_wait().expect("wait") {
+                return status;
+            }
+            std::thread::sleep(Duration::from_millis(100));
+        }
+        panic!("postline did not stop within 10 s of SIGTERM");
+    }
+}
+
+impl Drop for ServerProcess {
+    fn drop(&mut self) {
+        if matches!(self.child.try_wait(), Ok(None)) {
+            let _ = self.child.kill();
+            let _ = self.child.wait();
+        }
+    }
+}
+
+/// The first `re_…` token in some printed lines.
+pub fn key_in(lines: &[String]) -> Option<String> {
+    lines.iter().find_map(|l| l.split_whitespace().find(|w| w.starts_with("re_") && w.len() > 20).map(str::to_string))
+}

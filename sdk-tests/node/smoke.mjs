@@ -1,0 +1,123 @@
+// Drives a running Postline with the official Resend Node SDK, unchanged but for
+// the base URL (RESEND_BASE_URL). Exits non-zero on the first failed check.
+// Env: RESEND_BASE_URL, RESEND_API_KEY, FILES_URL (a server with /invoice.pdf).
+import assert from "node:assert/strict";
+import { Resend } from "resend";
+
+const resend = new Resend(process.env.RESEND_API_KEY);
+const filesUrl = process.env.FILES_URL;
+const from = "Acme <onboarding@resend.dev>";
+
+async function ok(promise) {
+  const { data, error } = await promise;
+  assert.equal(error, null, `unexpected error: ${JSON.stringify(error)}`);
+  return data;
+}
+
+async function until(check, what) {
+  for (let i = 0; i < 100; i++) {
+    if (await check()) return;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  throw new Error(`timed out waiting for ${what}`);
+}
+
+async function checks() {
+  // send + get: the worker plays the sandbox scenario
+  const sent = await ok(resend.emails.send({
+    from, to: ["delivered@resend.dev"], subject: "Hello from Node", html: "<p>hi</p>",
+    replyTo: "support@acme.dev", tags: [{ name: "sdk", value: "node" }],
+  }));
+  assert.match(sent.id, /^[0-9a-f-]{36}$/);
+  await until(async () => (await ok(resend.emails.get(sent.id))).last_event === "delivered", "delivered");
+  const email = await ok(resend.emails.get(sent.id));
+  assert.equal(email.subject, "Hello from Node");
+  assert.deepEqual(email.reply_to, ["support@acme.dev"]);
+
+  // list with pagination
+  await ok(resend.emails.send({ from, to: "bounced@resend.dev", subject: "second", text: "t" }));
+  const page = await ok(resend.emails.list({ limit: 1 }));
+  assert.equal(page.data.length, 1);
+  assert.equal(page.has_more, true);
+  const next = await ok(resend.emails.list({ limit: 1, after: page.data[0].id }));
+  assert.equal(next.data[0].id, sent.id);
+
+  // schedule, update, cancel
+  const scheduled = await ok(resend.emails.send({ from, to: "delivered@resend.dev", subject: "later", text: "t", scheduledAt: "in 1 hour" }));
+  assert.equal((await ok(resend.emails.get(scheduled.id))).last_event, "scheduled");
+  const updated = await ok(resend.emails.update({ id: scheduled.id, scheduledAt: new Date(Date.now() + 7200e3).toISOString() }));
+  assert.equal(updated.id, scheduled.id);
+  const canceled = await ok(resend.emails.cancel(scheduled.id));
+  assert.equal(canceled.id, scheduled.id);
+  assert.equal((await ok(resend.emails.get(scheduled.id))).last_event, "canceled");
+
+  // batch, strict and permissive
+  const batch = await ok(resend.batch.send([
+    { from, to: "delivered@resend.dev", subject: "b1", text: "t" },
+    { from, to: "complained@resend.dev", subject: "b2", text: "t" },
+  ]));
+  assert.equal(batch.data.length, 2);
+  const permissive = await ok(resend.batch.send([
+    { from, to: "delivered@resend.dev", subject: "ok", text: "t" },
+    { from, to: "nobody@example.com", subject: "refused", text: "t" },
+  ], { batchValidation: "permissive" }));
+  assert.equal(permissive.data.length, 1);
+  assert.equal(permissive.errors[0].index, 1);
+
+  // attachments: Buffer content, CID, remote path
+  const withFiles = await ok(resend.emails.send({
+    from, to: "delivered@resend.dev", subject: "files", html: '<img src="cid:logo">',
+    attachments: [
+      { filename: "hello.txt", content: Buffer.from("hello attachment") },
+      { filename: "logo.png", content: Buffer.from([137, 80, 78, 71]).toString("base64"), contentId: "logo" },
+      { filename: "invoice.pdf", path: `${filesUrl}/invoice.pdf` },
+    ],
+  }));
+  const files = await ok(resend.emails.attachments.list({ emailId: withFiles.id }));
+  assert.equal(files.data.length, 3);
+  assert.equal(files.data[1].content_id, "logo");
+  const one = await ok(resend.emails.attachments.get({ emailId: withFiles.id, id: files.data[0].id }));
+  const downloaded = await (await fetch(one.download_url)).text();
+  assert.equal(downloaded, "hello attachment");
+
+  // share
+  const shared = await ok(resend.emails.share(sent.id, { expiresIn: "1 hour" }));
+  assert.equal((await fetch(shared.url)).status, 200);
+
+  // idempotency
+  const first = await ok(resend.emails.send({ from, to: "delivered@resend.dev", subject: "once", text: "t" }, { idempotencyKey: "node-once" }));
+  const again = await ok(resend.emails.send({ from, to: "delivered@resend.dev", subject: "once", text: "t" }, { idempotencyKey: "node-once" }));
+  assert.equal(first.id, again.id);
+  const conflict = await resend.emails.send({ from, to: "delivered@resend.dev", subject: "changed", text: "t" }, { idempotencyKey: "node-once" });
+  assert.equal(conflict.error.name, "invalid_idempotent_request");
+  assert.equal(conflict.error.statusCode, 409);
+
+  // errors come back as { name, message, statusCode }
+  const missing = await resend.emails.send({ from, subject: "no to", text: "t" });
+  assert.equal(missing.error.name, "missing_required_field");
+  const reserved = await resend.emails.send({ from, to: "a@example.com", subject: "s", text: "t" });
+  assert.equal(reserved.error.statusCode, 422);
+  const badFrom = await resend.emails.send({ from: "nope", to: "delivered@resend.dev", subject: "s", text: "t" });
+  assert.equal(badFrom.error.name, "invalid_from_address");
+  const notFound = await resend.emails.get("5f0c3b1e-2b7a-4c55-9d2e-1a2b3c4d5e6f");
+  assert.equal(notFound.error.name, "not_found");
+  const badKey = await new Resend("re_not_a_real_key_at_all").emails.list();
+  assert.equal(badKey.error.name, "invalid_api_key");
+
+  // API keys
+  const key = await ok(resend.apiKeys.create({ name: "node smoke", permission: "sending_access" }));
+  assert.match(key.token, /^re_/);
+  const keys = await ok(resend.apiKeys.list());
+  assert.ok(keys.data.some((k) => k.id === key.id));
+  const restricted = await new Resend(key.token).emails.list();
+  assert.equal(restricted.error.name, "restricted_api_key");
+  await ok(resend.apiKeys.update(key.id, { name: "renamed" }));
+  await ok(resend.apiKeys.remove(key.id));
+  const gone = await new Resend(key.token).emails.send({ from, to: "delivered@resend.dev", subject: "s", text: "t" });
+  assert.equal(gone.error.name, "invalid_api_key");
+}
+
+checks().then(
+  () => console.log("node SDK smoke: all checks passed"),
+  (error) => { console.error(error); process.exit(1); },
+);

@@ -1,0 +1,113 @@
+"""Drives a running Postline with the official Resend Python SDK, unchanged but
+for the base URL (RESEND_API_URL, read at import). Exits non-zero on failure.
+Env: RESEND_API_URL, RESEND_API_KEY, FILES_URL (a server with /invoice.pdf)."""
+
+import base64
+import os
+import time
+import urllib.request
+
+import resend
+
+resend.api_key = os.environ["RESEND_API_KEY"]
+FILES_URL = os.environ["FILES_URL"]
+FROM = "Acme <onboarding@resend.dev>"
+
+
+def until(check, what):
+    for _ in range(100):
+        if check():
+            return
+        time.sleep(0.1)
+    raise AssertionError(f"timed out waiting for {what}")
+
+
+def expect_error(exception_type, name, call):
+    try:
+        call()
+    except exception_type as error:
+        assert error.error_type == name, (error.error_type, name)
+        return error
+    raise AssertionError(f"expected {exception_type.__name__} {name}")
+
+
+def main():
+    sent = resend.Emails.send({"from": FROM, "to": ["delivered@resend.dev"], "subject": "Hello from Python",
+                               "html": "<p>hi</p>", "tags": [{"name": "sdk", "value": "python"}]})
+    until(lambda: resend.Emails.get(sent["id"])["last_event"] == "delivered", "delivered")
+    assert resend.Emails.get(sent["id"])["subject"] == "Hello from Python"
+
+    resend.Emails.send({"from": FROM, "to": "bounced@resend.dev", "subject": "second", "text": "t"})
+    page = resend.Emails.list({"limit": 1})
+    assert len(page["data"]) == 1 and page["has_more"] is True
+    assert resend.Emails.list({"limit": 1, "after": page["data"][0]["id"]})["data"][0]["id"] == sent["id"]
+
+    scheduled = resend.Emails.send({"from": FROM, "to": "delivered@resend.dev", "subject": "later", "text": "t",
+                                    "scheduled_at": "in 1 hour"})
+    assert resend.Emails.get(scheduled["id"])["last_event"] == "scheduled"
+    resend.Emails.update({"id": scheduled["id"], "scheduled_at": "in 2 hours"})
+    resend.Emails.cancel(scheduled["id"])
+    assert resend.Emails.get(scheduled["id"])["last_event"] == "canceled"
+
+    batch = resend.Batch.send([{"from": FROM, "to": "delivered@resend.dev", "subject": "b1", "text": "t"},
+                               {"from": FROM, "to": "complained@resend.dev", "subject": "b2", "text": "t"}])
+    assert len(batch["data"]) == 2
+    permissive = resend.Batch.send([{"from": FROM, "to": "delivered@resend.dev", "subject": "ok", "text": "t"},
+                                    {"from": FROM, "to": "nobody@test.com", "subject": "no", "text": "t"}],
+                                   {"batch_validation": "permissive"})
+    assert len(permissive["data"]) == 1 and permissive["errors"][0]["index"] == 1
+
+    with_files = resend.Emails.send({
+        "from": FROM, "to": "delivered@resend.dev", "subject": "files", "html": '<img src="cid:logo">',
+        "attachments": [
+            {"filename": "hello.txt", "content": list(b"hello attachment")},
+            {"filename": "logo.png", "content": base64.b64encode(b"\x89PNG").decode(), "content_id": "logo"},
+            {"filename": "invoice.pdf", "path": f"{FILES_URL}/invoice.pdf"},
+        ]})
+    files = resend.Emails.Attachments.list(with_files["id"])
+    assert len(files["data"]) == 3
+    one = resend.Emails.Attachments.get(with_files["id"], files["data"][0]["id"])
+    with urllib.request.urlopen(one["download_url"]) as response:
+        assert response.read() == b"hello attachment"
+
+    shared = resend.Emails.share(sent["id"], {"expires_in": "2 hours"})
+    with urllib.request.urlopen(shared["url"]) as response:
+        assert response.status == 200
+
+    first = resend.Emails.send({"from": FROM, "to": "delivered@resend.dev", "subject": "once", "text": "t"},
+                               {"idempotency_key": "python-once"})
+    again = resend.Emails.send({"from": FROM, "to": "delivered@resend.dev", "subject": "once", "text": "t"},
+                               {"idempotency_key": "python-once"})
+    assert first["id"] == again["id"]
+    conflict = expect_error(resend.exceptions.ResendError, "invalid_idempotent_request", lambda: resend.Emails.send(
+        {"from": FROM, "to": "delivered@resend.dev", "subject": "changed", "text": "t"},
+        {"idempotency_key": "python-once"}))
+    assert str(conflict.code) == "409"
+
+    expect_error(resend.exceptions.MissingRequiredFieldsError, "missing_required_field",
+                 lambda: resend.Emails.send({"from": FROM, "subject": "no to", "text": "t"}))
+    expect_error(resend.exceptions.ValidationError, "validation_error",
+                 lambda: resend.Emails.send({"from": FROM, "to": "a@example.com", "subject": "s", "text": "t"}))
+    expect_error(resend.exceptions.ValidationError, "validation_error",
+                 lambda: resend.Emails.send({"from": FROM, "to": "not-an-address", "subject": "s", "text": "t"}))
+    expect_error(resend.exceptions.ResendError, "not_found",
+                 lambda: resend.Emails.get("5f0c3b1e-2b7a-4c55-9d2e-1a2b3c4d5e6f"))
+
+    key = resend.ApiKeys.create({"name": "python smoke"})
+    assert key["token"].startswith("re_")
+    assert any(k["id"] == key["id"] for k in resend.ApiKeys.list()["data"])
+    resend.ApiKeys.update({"id": key["id"], "name": "renamed"})
+    resend.ApiKeys.remove(key["id"])
+    saved = resend.api_key
+    resend.api_key = key["token"]
+    try:
+        expect_error(resend.exceptions.InvalidApiKeyError, "invalid_api_key", lambda: resend.Emails.list())
+        resend.api_key = "no-such-key"
+        expect_error(resend.exceptions.InvalidApiKeyError, "invalid_api_key", lambda: resend.Emails.list())
+    finally:
+        resend.api_key = saved
+    print("python SDK smoke: all checks passed")
+
+
+if __name__ == "__main__":
+    main()
