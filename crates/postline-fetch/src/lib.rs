@@ -112,10 +112,10 @@ impl Fetcher {
         if addresses.is_empty() {
             return Err(FetchError::Failed(format!("`{host}` has no addresses")));
         }
-        if !self.allow_private {
-            if let Some(bad) = addresses.iter().find(|a| !is_public(a.ip())) {
-                return Err(FetchError::Refused { host: host.to_string(), address: bad.ip().to_string() });
-            }
+        if !self.allow_private
+            && let Some(bad) = addresses.iter().find(|a| !is_public(a.ip()))
+        {
+            return Err(FetchError::Refused { host: host.to_string(), address: bad.ip().to_string() });
         }
         Ok(addresses)
     }

@@ -17,7 +17,7 @@ fn required() -> bool {
     std::env::var("POSTLINE_REQUIRE_SDK_TESTS").is_ok_and(|v| v == "1")
 }
 
-fn ready(marker: &PathBuf, what: &str) -> bool {
+fn ready(marker: &std::path::Path, what: &str) -> bool {
     if marker.exists() {
         return true;
     }

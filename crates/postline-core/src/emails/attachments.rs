@@ -87,12 +87,12 @@ pub fn parse_attachment(index: usize, value: &Value) -> Result<AttachmentSpec> {
         (None, Some(path)) => Source::Remote(validate_url(index, &path)?),
     };
 
-    if let Some(name) = &filename {
-        if name.trim().is_empty() || name.chars().count() > MAX_FILENAME_CHARS || name.chars().any(char::is_control) {
-            return Err(invalid(format!(
-                "Attachment {index}: `filename` must be 1 to {MAX_FILENAME_CHARS} characters without control characters."
-            )));
-        }
+    if let Some(name) = &filename
+        && (name.trim().is_empty() || name.chars().count() > MAX_FILENAME_CHARS || name.chars().any(char::is_control))
+    {
+        return Err(invalid(format!(
+            "Attachment {index}: `filename` must be 1 to {MAX_FILENAME_CHARS} characters without control characters."
+        )));
     }
     let effective_name = filename.clone().or_else(|| match &source {
         Source::Remote(url) => url_file_name(url),
@@ -101,22 +101,21 @@ pub fn parse_attachment(index: usize, value: &Value) -> Result<AttachmentSpec> {
     if let Some(ext) = effective_name.as_deref().and_then(forbidden_extension) {
         return Err(invalid(format!("Attachment {index}: files with the `.{ext}` extension cannot be sent.")));
     }
-    if let Some(content_type) = &content_type {
-        if content_type.len() > 255 || !content_type.contains('/') || content_type.chars().any(char::is_control) {
-            return Err(invalid(format!(
-                "Attachment {index}: `content_type` must be a MIME type such as `application/pdf`."
-            )));
-        }
+    if let Some(content_type) = &content_type
+        && (content_type.len() > 255 || !content_type.contains('/') || content_type.chars().any(char::is_control))
+    {
+        return Err(invalid(format!(
+            "Attachment {index}: `content_type` must be a MIME type such as `application/pdf`."
+        )));
     }
-    if let Some(cid) = &content_id {
-        if cid.is_empty()
+    if let Some(cid) = &content_id
+        && (cid.is_empty()
             || cid.chars().count() > MAX_CONTENT_ID_CHARS
-            || cid.chars().any(|c| c.is_control() || c == '<' || c == '>' || c.is_whitespace())
-        {
-            return Err(invalid(format!(
-                "Attachment {index}: `content_id` must be 1 to {MAX_CONTENT_ID_CHARS} characters without spaces or angle brackets."
-            )));
-        }
+            || cid.chars().any(|c| c.is_control() || c == '<' || c == '>' || c.is_whitespace()))
+    {
+        return Err(invalid(format!(
+            "Attachment {index}: `content_id` must be 1 to {MAX_CONTENT_ID_CHARS} characters without spaces or angle brackets."
+        )));
     }
     Ok(AttachmentSpec { filename: effective_name, content_type, content_id, source })
 }
