@@ -15,7 +15,8 @@ pub struct Contract {
 }
 
 /// Where the contract file is: `POSTLINE_CONTRACT`, else `shared/api/resend-openapi.yaml`
-/// in the nearest ancestor of this crate that has one.
+/// in the nearest ancestor of this crate that has one (the project sits beside
+/// `shared/`), else the build machines' `/work/shared`.
 pub fn contract_path() -> PathBuf {
     if let Ok(path) = std::env::var("POSTLINE_CONTRACT") {
         return PathBuf::from(path);
@@ -27,6 +28,10 @@ pub fn contract_path() -> PathBuf {
             return candidate;
         }
         if !dir.pop() {
+            let machine = PathBuf::from("/work/shared/api/resend-openapi.yaml");
+            if machine.exists() {
+                return machine;
+            }
             panic!(
                 "shared/api/resend-openapi.yaml not found above {}; set POSTLINE_CONTRACT to its path",
                 env!("CARGO_MANIFEST_DIR")
