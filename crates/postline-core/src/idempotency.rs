@@ -111,6 +111,11 @@ impl Postline {
         }
     }
 
+    /// Deletes saved responses older than the retention period (run periodically).
+    pub async fn purge_expired_idempotency_keys(&self) -> Result<u64> {
+        self.store.purge_idempotency_keys(self.clock.now() - RETENTION).await
+    }
+
     /// Releases a claimed key whose request failed, so a corrected retry can use it.
     pub async fn release_idempotent(&self, claimed: &ClaimedKey) {
         if let Err(error) = self.store.release_idempotency_key(claimed.team_id, claimed.key.as_str()).await {

@@ -129,6 +129,8 @@ pub trait IdempotencyStore {
         expired_before: Timestamp,
     ) -> Result<Claim>;
     async fn release_idempotency_key(&self, team_id: TeamId, key: &str) -> Result<()>;
+    /// Deletes records created before `before`; returns how many.
+    async fn purge_idempotency_keys(&self, before: Timestamp) -> Result<u64>;
 }
 
 /// Installation-wide settings.

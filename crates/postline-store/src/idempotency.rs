@@ -92,4 +92,13 @@ impl IdempotencyStore for Db {
             .map_err(db)?;
         Ok(())
     }
+
+    async fn purge_idempotency_keys(&self, before: Timestamp) -> Result<u64> {
+        let done = sqlx::query("DELETE FROM idempotency_keys WHERE created_at < $1")
+            .bind(to_micros(before))
+            .execute(&self.pool)
+            .await
+            .map_err(db)?;
+        Ok(done.rows_affected())
+    }
 }

@@ -43,7 +43,8 @@ pub async fn run(mut config: Config) -> anyhow::Result<()> {
     );
 
     let (stop, stopped) = watch::channel(false);
-    let workers: Vec<_> = app.workers().into_iter().map(|w| tokio::spawn(w.run(stopped.clone()))).collect();
+    let mut workers: Vec<_> = app.workers().into_iter().map(|w| tokio::spawn(w.run(stopped.clone()))).collect();
+    workers.push(tokio::spawn(housekeeping(app.postline.clone(), stopped.clone())));
     let mut on_stop = stopped.clone();
     axum::serve(listener, app.router.clone())
         .with_graceful_shutdown(async move {
@@ -62,6 +63,23 @@ pub async fn run(mut config: Config) -> anyhow::Result<()> {
     app.db.close().await;
     println!("Postline stopped.");
     Ok(())
+}
+
+/// Periodic clean-up: expired idempotency records, hourly (and once at start).
+async fn housekeeping(postline: postline_core::Postline, mut shutdown: watch::Receiver<bool>) {
+    let mut every_hour = tokio::time::interval(std::time::Duration::from_secs(3600));
+    while !*shutdown.borrow() {
+        tokio::select! {
+            _ = every_hour.tick() => {
+                match postline.purge_expired_idempotency_keys().await {
+                    Ok(0) => {}
+                    Ok(purged) => tracing::info!(purged, "purged expired idempotency records"),
+                    Err(error) => tracing::warn!(%error, "could not purge idempotency records"),
+                }
+            }
+            _ = shutdown.changed() => {}
+        }
+    }
 }
 
 /// On the very first start, creates the first team and a full-access key.

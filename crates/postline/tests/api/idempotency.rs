@@ -44,9 +44,11 @@ async fn the_same_key_with_another_payload_is_refused(app: TestApp) {
     send_with_key(&app, "/emails/batch", "k-1", json!([email("One")]))
         .await
         .expect_error(409, "invalid_idempotent_request");
-    // After 24 hours the key is free again.
+    // After 24 hours the key is free again, and housekeeping forgets it.
     app.clock.advance(chrono::Duration::hours(25));
+    assert_eq!(app.app.postline.purge_expired_idempotency_keys().await.unwrap(), 1);
     send_with_key(&app, "/emails", "k-1", email("Two")).await.expect(200);
+    assert_eq!(app.app.postline.purge_expired_idempotency_keys().await.unwrap(), 0, "the new record is kept");
 }
 
 async fn a_second_request_while_the_first_runs_is_refused(app: TestApp) {
