@@ -71,11 +71,12 @@ pub struct TestApp {
 pub struct Options {
     pub allow_private_fetches: bool,
     pub rate_limit: u32,
+    pub fetch_timeout: std::time::Duration,
 }
 
 impl Default for Options {
     fn default() -> Self {
-        Options { allow_private_fetches: true, rate_limit: 10_000 }
+        Options { allow_private_fetches: true, rate_limit: 10_000, fetch_timeout: std::time::Duration::from_secs(15) }
     }
 }
 
@@ -103,6 +104,7 @@ impl TestApp {
             hostname: "postline.test".into(),
             rate_limit: options.rate_limit,
             allow_private_fetches: options.allow_private_fetches,
+            fetch_timeout: options.fetch_timeout,
         };
         let clock = Arc::new(ManualClock::new());
         let app = App::build(&config, clock.clone()).await.expect("build the app");

@@ -28,7 +28,11 @@ pub struct App {
 impl App {
     /// Connects the store (running migrations) and wires everything.
     pub async fn build(config: &Config, clock: Arc<dyn Clock>) -> anyhow::Result<Self> {
-        let fetcher = Fetcher { allow_private: config.allow_private_fetches, ..Fetcher::default() };
+        let fetcher = Fetcher {
+            allow_private: config.allow_private_fetches,
+            timeout: config.fetch_timeout,
+            ..Fetcher::default()
+        };
         Self::build_with(config, clock, Arc::new(GuardedRemote(fetcher))).await
     }
 

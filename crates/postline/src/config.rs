@@ -41,6 +41,7 @@ pub struct FileConfig {
     pub hostname: Option<String>,
     pub rate_limit: Option<u32>,
     pub allow_private_fetches: Option<bool>,
+    pub fetch_timeout_secs: Option<u64>,
 }
 
 /// Settings given on the command line or in the environment.
@@ -73,6 +74,9 @@ pub struct Overrides {
     /// Allow remote fetches of private/loopback addresses [env: POSTLINE_ALLOW_PRIVATE_FETCHES] [default: only when listening on loopback]
     #[arg(long, env = "POSTLINE_ALLOW_PRIVATE_FETCHES", global = true, hide_env = true)]
     pub allow_private_fetches: Option<bool>,
+    /// Time limit for fetching a remote attachment, in seconds [env: POSTLINE_FETCH_TIMEOUT_SECS] [default: 15]
+    #[arg(long, env = "POSTLINE_FETCH_TIMEOUT_SECS", global = true, hide_env = true)]
+    pub fetch_timeout_secs: Option<u64>,
     /// Configuration file [env: POSTLINE_CONFIG] [default: ./postline.toml if present]
     #[arg(long, env = "POSTLINE_CONFIG", global = true, hide_env = true)]
     pub config: Option<PathBuf>,
@@ -89,6 +93,8 @@ pub struct Config {
     pub hostname: String,
     pub rate_limit: u32,
     pub allow_private_fetches: bool,
+    /// Time limit for one remote fetch (attachment `path`).
+    pub fetch_timeout: std::time::Duration,
 }
 
 impl Config {
@@ -138,6 +144,9 @@ impl Config {
             hostname: overrides.hostname.clone().or(file.hostname).unwrap_or_else(|| "localhost".to_string()),
             rate_limit: overrides.rate_limit.or(file.rate_limit).unwrap_or(DEFAULT_RATE_LIMIT),
             allow_private_fetches,
+            fetch_timeout: std::time::Duration::from_secs(
+                overrides.fetch_timeout_secs.or(file.fetch_timeout_secs).unwrap_or(15).clamp(1, 300),
+            ),
         })
     }
 

@@ -111,6 +111,18 @@ async fn remote_files_are_fetched_from_their_path(app: TestApp) {
         );
     }
     assert_eq!(exposed.get("/emails").await.body["data"], json!([]), "refused sends store nothing");
+
+    // A server that never answers is a clear error after the time limit, not a hang.
+    let impatient = TestApp::start_with(
+        app.backend,
+        Options { fetch_timeout: std::time::Duration::from_secs(1), ..Options::default() },
+    )
+    .await;
+    let started = std::time::Instant::now();
+    let slow = impatient.post("/emails", email_with(json!([{"path": files.url("/slow"), "filename": "x.pdf"}]))).await;
+    slow.expect_error(422, "invalid_attachment");
+    assert!(slow.body["message"].as_str().unwrap().contains("timed out"), "{}", slow.body);
+    assert!(started.elapsed() < std::time::Duration::from_secs(10));
 }
 
 async fn bad_attachments_are_refused_with_invalid_attachment(app: TestApp) {
