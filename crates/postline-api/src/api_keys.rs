@@ -12,21 +12,9 @@ use crate::{
     AppState,
     auth::Manager,
     error::ApiError,
-    extract::{JsonBody, Params},
+    extract::{JsonBody, Params, require_object, string_field},
     wire,
 };
-
-fn string_field(body: &Value, name: &str) -> Result<Option<String>, ApiError> {
-    match body.get(name) {
-        None | Some(Value::Null) => Ok(None),
-        Some(Value::String(s)) => Ok(Some(s.clone())),
-        Some(_) => Err(ApiError::validation(format!("The `{name}` field must be a string."))),
-    }
-}
-
-fn require_object(body: &Value) -> Result<(), ApiError> {
-    if body.is_object() { Ok(()) } else { Err(ApiError::validation("The request body must be a JSON object.")) }
-}
 
 /// `POST /api-keys`
 pub async fn create(

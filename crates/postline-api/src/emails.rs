@@ -19,7 +19,7 @@ use crate::{
     AppState,
     auth::{Caller, Manager},
     error::ApiError,
-    extract::{JsonBody, Params},
+    extract::{JsonBody, Params, string_field},
     wire,
 };
 
@@ -173,14 +173,11 @@ pub async fn share(
     JsonBody(body): JsonBody,
 ) -> Result<Json<Value>, ApiError> {
     let id = EmailId::parse(&id)?;
-    let expires_in = match body.get("expires_in").or_else(|| body.get("expiresIn")) {
-        None | Some(Value::Null) => None,
-        Some(Value::String(raw)) => Some(raw.as_str()),
-        Some(_) => {
-            return Err(ApiError::validation("The `expires_in` field must be a string such as `2 hours`."));
-        }
+    let expires_in = match string_field(&body, "expires_in")? {
+        Some(raw) => Some(raw),
+        None => string_field(&body, "expiresIn")?,
     };
-    let link = state.postline.share_email(p.team_id, id, expires_in).await?;
+    let link = state.postline.share_email(p.team_id, id, expires_in.as_deref()).await?;
     Ok(Json(json!({
         "object": "email",
         "id": link.email_id,

@@ -76,3 +76,17 @@ impl Params {
         Ok(PageRequest::parse(get("limit"), get("after"), get("before"))?)
     }
 }
+
+/// An optional string field of a JSON body (`null` counts as absent).
+pub fn string_field(body: &Value, name: &str) -> Result<Option<String>, ApiError> {
+    match body.get(name) {
+        None | Some(Value::Null) => Ok(None),
+        Some(Value::String(s)) => Ok(Some(s.clone())),
+        Some(_) => Err(ApiError::validation(format!("The `{name}` field must be a string."))),
+    }
+}
+
+/// Fails unless the body is a JSON object.
+pub fn require_object(body: &Value) -> Result<(), ApiError> {
+    if body.is_object() { Ok(()) } else { Err(ApiError::validation("The request body must be a JSON object.")) }
+}
