@@ -109,9 +109,10 @@ pub trait QueueStore {
         lease_until: Timestamp,
         limit: u32,
     ) -> Result<Vec<ClaimedDelivery>>;
-    /// Records the outcome of an attempt: queue row state, timeline events, the email's
-    /// `last_event`, in one transaction. `false` if the lease was lost meanwhile.
-    async fn complete_delivery(&self, claimed: &ClaimedDelivery, outcome: &DeliveryOutcome) -> Result<bool>;
+    /// Records the outcomes of attempts: each queue row's state, its timeline events and
+    /// the email's `last_event`, all in one transaction. For each row, `false` if its
+    /// lease was lost meanwhile (its outcome is then not recorded).
+    async fn complete_deliveries(&self, outcomes: &[(ClaimedDelivery, DeliveryOutcome)]) -> Result<Vec<bool>>;
 }
 
 /// Idempotency keys.

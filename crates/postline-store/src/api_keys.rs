@@ -62,6 +62,7 @@ impl ApiKeyStore for Db {
     }
 
     async fn touch_api_key(&self, id: ApiKeyId, at: Timestamp) -> Result<()> {
+        let _turn = self.write_turn().await;
         sqlx::query("UPDATE api_keys SET last_used_at = $1 WHERE id = $2")
             .bind(to_micros(at))
             .bind(id.to_string())

@@ -2,14 +2,14 @@
 //! make SQLite durable and concurrent (WAL, `synchronous=FULL`, busy timeout), and
 //! running migrations.
 
-use std::{str::FromStr, time::Duration};
+use std::{str::FromStr, sync::Arc, time::Duration};
 
 use sqlx::{
     Executor,
     any::{AnyPoolOptions, install_default_drivers},
     pool::PoolOptions,
 };
-use tokio::sync::mpsc;
+use tokio::sync::{Mutex, MutexGuard, mpsc};
 
 use crate::{StoreError, migrate, writer};
 
@@ -42,6 +42,10 @@ pub struct Db {
     pub(crate) pool: sqlx::AnyPool,
     pub(crate) backend: Backend,
     pub(crate) writer: mpsc::Sender<writer::AcceptJob>,
+    /// SQLite allows one writer at a time and makes the others sleep and retry
+    /// (`busy_timeout`), which shows up as long tail latencies. Taking this gate
+    /// first queues writers in-process instead; PostgreSQL does not need it.
+    pub(crate) write_gate: Option<Arc<Mutex<()>>>,
 }
 
 impl std::fmt::Debug for Db {
@@ -78,8 +82,17 @@ impl Db {
             Backend::Postgres => options.max_connections(16).connect(url).await?,
         };
         migrate::run(&pool, backend).await?;
-        let writer = writer::spawn(pool.clone());
-        Ok(Db { pool, backend, writer })
+        let write_gate = (backend == Backend::Sqlite).then(|| Arc::new(Mutex::new(())));
+        let writer = writer::spawn(pool.clone(), write_gate.clone());
+        Ok(Db { pool, backend, writer, write_gate })
+    }
+
+    /// Holds the SQLite write gate (see [`Db::write_gate`]) for one write.
+    pub(crate) async fn write_turn(&self) -> Option<MutexGuard<'_, ()>> {
+        match &self.write_gate {
+            Some(gate) => Some(gate.lock().await),
+            None => None,
+        }
     }
 
     /// The backend in use.

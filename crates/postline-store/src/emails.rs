@@ -123,6 +123,7 @@ impl EmailStore for Db {
         at: Timestamp,
         event: EmailEvent,
     ) -> Result<Transition> {
+        let _turn = self.write_turn().await;
         let mut tx = self.pool.begin().await.map_err(db)?;
         match current_state(&mut tx, team_id, id).await? {
             None => return Ok(Transition::NotFound),
@@ -155,6 +156,7 @@ impl EmailStore for Db {
     }
 
     async fn cancel_email(&self, team_id: TeamId, id: EmailId, event: EmailEvent) -> Result<Transition> {
+        let _turn = self.write_turn().await;
         let mut tx = self.pool.begin().await.map_err(db)?;
         match current_state(&mut tx, team_id, id).await? {
             None => return Ok(Transition::NotFound),

@@ -23,6 +23,7 @@ impl IdempotencyStore for Db {
         lease_until: Timestamp,
         expired_before: Timestamp,
     ) -> Result<Claim> {
+        let _turn = self.write_turn().await;
         let team = team_id.to_string();
         // Take over a record that expired, or an in-flight marker whose request died.
         sqlx::query(
@@ -84,6 +85,7 @@ impl IdempotencyStore for Db {
     }
 
     async fn release_idempotency_key(&self, team_id: TeamId, key: &str) -> Result<()> {
+        let _turn = self.write_turn().await;
         sqlx::query("DELETE FROM idempotency_keys WHERE team_id = $1 AND idem_key = $2 AND state = 'in_flight'")
             .bind(team_id.to_string())
             .bind(key)
@@ -94,6 +96,7 @@ impl IdempotencyStore for Db {
     }
 
     async fn purge_idempotency_keys(&self, before: Timestamp) -> Result<u64> {
+        let _turn = self.write_turn().await;
         let done = sqlx::query("DELETE FROM idempotency_keys WHERE created_at < $1")
             .bind(to_micros(before))
             .execute(&self.pool)

@@ -32,6 +32,7 @@ impl QueueStore for Db {
             Backend::Postgres => "FOR UPDATE SKIP LOCKED",
             Backend::Sqlite => "",
         };
+        let _turn = self.write_turn().await;
         let token = uuid::Uuid::new_v4().to_string();
         let sql = format!(
             "UPDATE deliveries SET lease_until = $1, lease_token = $2, updated_at = $3 WHERE id IN ( \
@@ -67,36 +68,49 @@ impl QueueStore for Db {
             .collect()
     }
 
-    async fn complete_delivery(&self, claimed: &ClaimedDelivery, outcome: &DeliveryOutcome) -> Result<bool> {
+    async fn complete_deliveries(&self, outcomes: &[(ClaimedDelivery, DeliveryOutcome)]) -> Result<Vec<bool>> {
+        let _turn = self.write_turn().await;
         let mut tx = self.pool.begin().await.map_err(db)?;
-        let now = outcome.events.last().map(|e| e.at).unwrap_or_else(chrono::Utc::now);
-        let updated = sqlx::query(
-            "UPDATE deliveries SET status = $1, attempts = attempts + 1, due_at = COALESCE($2, due_at), \
-             lease_until = NULL, lease_token = NULL, updated_at = $3 WHERE id = $4 AND lease_token = $5",
-        )
-        .bind(outcome.status.as_str())
-        .bind(outcome.retry_at.map(to_micros))
-        .bind(to_micros(now))
-        .bind(claimed.id.to_string())
-        .bind(&claimed.lease_token)
-        .execute(&mut *tx)
-        .await
-        .map_err(db)?;
-        if updated.rows_affected() == 0 {
-            return Ok(false);
-        }
-        for event in &outcome.events {
-            writer::insert_event(&mut tx, claimed.team_id, event).await?;
-        }
-        if let Some(last) = outcome.events.last() {
-            sqlx::query("UPDATE emails SET last_event = $1 WHERE id = $2")
-                .bind(last.kind.as_str())
-                .bind(claimed.email_id.to_string())
-                .execute(&mut *tx)
-                .await
-                .map_err(db)?;
+        let mut recorded = Vec::with_capacity(outcomes.len());
+        for (claimed, outcome) in outcomes {
+            recorded.push(record_outcome(&mut tx, claimed, outcome).await?);
         }
         tx.commit().await.map_err(db)?;
-        Ok(true)
+        Ok(recorded)
     }
+}
+
+async fn record_outcome(
+    tx: &mut sqlx::Transaction<'_, sqlx::Any>,
+    claimed: &ClaimedDelivery,
+    outcome: &DeliveryOutcome,
+) -> Result<bool> {
+    let now = outcome.events.last().map(|e| e.at).unwrap_or_else(chrono::Utc::now);
+    let updated = sqlx::query(
+        "UPDATE deliveries SET status = $1, attempts = attempts + 1, due_at = COALESCE($2, due_at), \
+         lease_until = NULL, lease_token = NULL, updated_at = $3 WHERE id = $4 AND lease_token = $5",
+    )
+    .bind(outcome.status.as_str())
+    .bind(outcome.retry_at.map(to_micros))
+    .bind(to_micros(now))
+    .bind(claimed.id.to_string())
+    .bind(&claimed.lease_token)
+    .execute(&mut **tx)
+    .await
+    .map_err(db)?;
+    if updated.rows_affected() == 0 {
+        return Ok(false);
+    }
+    for event in &outcome.events {
+        writer::insert_event(tx, claimed.team_id, event).await?;
+    }
+    if let Some(last) = outcome.events.last() {
+        sqlx::query("UPDATE emails SET last_event = $1 WHERE id = $2")
+            .bind(last.kind.as_str())
+            .bind(claimed.email_id.to_string())
+            .execute(&mut **tx)
+            .await
+            .map_err(db)?;
+    }
+    Ok(true)
 }

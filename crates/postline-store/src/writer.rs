@@ -14,7 +14,9 @@ use postline_core::{
     idempotency::Completion,
     ids::TeamId,
 };
-use tokio::sync::{mpsc, oneshot};
+use std::sync::Arc;
+
+use tokio::sync::{Mutex, mpsc, oneshot};
 
 use crate::{StoreError, error::db, rows::to_json};
 
@@ -30,11 +32,15 @@ pub(crate) struct AcceptJob {
 }
 
 /// Starts the writer task for a pool.
-pub(crate) fn spawn(pool: sqlx::AnyPool) -> mpsc::Sender<AcceptJob> {
+pub(crate) fn spawn(pool: sqlx::AnyPool, write_gate: Option<Arc<Mutex<()>>>) -> mpsc::Sender<AcceptJob> {
     let (sender, mut receiver) = mpsc::channel::<AcceptJob>(QUEUE_DEPTH);
     tokio::spawn(async move {
         let mut group = Vec::with_capacity(MAX_GROUP);
         while receiver.recv_many(&mut group, MAX_GROUP).await > 0 {
+            let _turn = match &write_gate {
+                Some(gate) => Some(gate.lock().await),
+                None => None,
+            };
             commit_group(&pool, std::mem::take(&mut group)).await;
         }
     });

@@ -45,13 +45,20 @@ impl Worker {
     pub async fn run_once(&self) -> Result<usize> {
         let now = self.postline.clock.now();
         let claimed = self.postline.store.claim_due(self.route, now, now + LEASE, BATCH).await?;
-        for row in &claimed {
-            let outcome = self.transport.attempt(row, self.postline.clock.now()).await;
-            if !self.postline.store.complete_delivery(row, &outcome).await? {
+        let attempted = claimed.len();
+        let mut outcomes = Vec::with_capacity(attempted);
+        for row in claimed {
+            let outcome = self.transport.attempt(&row, self.postline.clock.now()).await;
+            outcomes.push((row, outcome));
+        }
+        // One transaction for the round: the queue's writes stay few under load.
+        let recorded = self.postline.store.complete_deliveries(&outcomes).await?;
+        for ((row, _), kept) in outcomes.iter().zip(recorded) {
+            if !kept {
                 tracing::warn!(delivery = %row.id, "lease lost before the outcome was recorded; another worker retries");
             }
         }
-        Ok(claimed.len())
+        Ok(attempted)
     }
 
     /// Runs rounds until nothing is due (tests drain the queue this way).
