@@ -9,6 +9,7 @@
 pub mod api_keys;
 pub mod clock;
 pub mod delivery;
+pub mod dkim;
 pub mod emails;
 pub mod error;
 pub mod idempotency;

@@ -14,6 +14,13 @@ pub struct Settings {
     pub public_url: String,
     /// This node's region.
     pub region: String,
+    /// How long a recipient's copy is retried before it bounces.
+    pub delivery_expiry: chrono::Duration,
+}
+
+impl Settings {
+    /// The default delivery expiry (72 hours, as large senders use).
+    pub const DEFAULT_DELIVERY_EXPIRY: chrono::Duration = chrono::Duration::hours(72);
 }
 
 /// The application: use cases over a store, a clock and remote fetches.

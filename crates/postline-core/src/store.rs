@@ -12,8 +12,10 @@ use crate::{
     Result,
     api_keys::{ApiKey, NewApiKey},
     clock::Timestamp,
+    delivery::suppression::Suppression,
     delivery::{ClaimedDelivery, DeliveryOutcome},
-    emails::{Attachment, Email, EmailEvent, NewEmail},
+    dkim::DkimKey,
+    emails::{Attachment, AttachmentContent, Email, EmailEvent, NewEmail},
     idempotency::{Claim, Completion},
     ids::{ApiKeyId, AttachmentId, DomainId, EmailId, TeamId},
     pagination::{Page, PageRequest},
@@ -115,6 +117,23 @@ pub trait QueueStore {
     async fn complete_deliveries(&self, outcomes: &[(ClaimedDelivery, DeliveryOutcome)]) -> Result<Vec<bool>>;
 }
 
+/// What the outbound MTA needs: the message, its rendering, signing keys, suppression.
+#[async_trait]
+pub trait MtaStore {
+    /// An email with its attachments' bytes, for rendering.
+    async fn outbound_email(&self, id: EmailId) -> Result<Option<(Email, Vec<AttachmentContent>)>>;
+    /// The signed MIME rendering of an email, if it was rendered before.
+    async fn rendered_message(&self, id: EmailId) -> Result<Option<Vec<u8>>>;
+    /// Keeps an email's signed rendering (the first one written wins; returns it).
+    async fn save_rendered_message(&self, id: EmailId, mime: &[u8], at: Timestamp) -> Result<Vec<u8>>;
+    /// The DKIM key of a sending domain.
+    async fn dkim_key(&self, domain: &str) -> Result<Option<DkimKey>>;
+    /// Stores a domain's DKIM key unless one exists; returns the one that is stored.
+    async fn insert_dkim_key(&self, key: &DkimKey) -> Result<DkimKey>;
+    /// A team's suppression entry for a (lower-cased) address.
+    async fn suppression(&self, team_id: TeamId, email: &str) -> Result<Option<Suppression>>;
+}
+
 /// Idempotency keys.
 #[async_trait]
 pub trait IdempotencyStore {
@@ -148,6 +167,7 @@ pub trait Store:
     + DomainStore
     + EmailStore
     + QueueStore
+    + MtaStore
     + IdempotencyStore
     + SettingsStore
     + Send
@@ -162,6 +182,7 @@ impl<T> Store for T where
         + DomainStore
         + EmailStore
         + QueueStore
+        + MtaStore
         + IdempotencyStore
         + SettingsStore
         + Send

@@ -18,6 +18,7 @@ mod emails;
 mod error;
 mod idempotency;
 mod migrate;
+mod mta;
 mod queue;
 mod rows;
 mod settings;

@@ -8,6 +8,7 @@ use async_trait::async_trait;
 use postline_core::{
     Result,
     clock::{Timestamp, to_micros},
+    delivery::suppression::normalize,
     delivery::{ClaimedDelivery, DeliveryOutcome},
     emails::{RecipientKind, Route},
     ids::{DeliveryId, EmailId, TeamId},
@@ -37,8 +38,8 @@ impl QueueStore for Db {
         let sql = format!(
             "UPDATE deliveries SET lease_until = $1, lease_token = $2, updated_at = $3 WHERE id IN ( \
                SELECT id FROM deliveries WHERE route = $4 AND status = 'queued' AND due_at <= $3 \
-               AND (lease_until IS NULL OR lease_until < $3) ORDER BY due_at LIMIT $5 {lock}) \
-             RETURNING id, email_id, team_id, recipient, kind, attempts"
+               AND (lease_until IS NULL OR lease_until < $3) ORDER BY due_at, id LIMIT $5 {lock}) \
+             RETURNING id, email_id, team_id, recipient, kind, attempts, expires_at, due_at"
         );
         let found = sqlx::query(AssertSqlSafe(sql))
             .bind(to_micros(lease_until))
@@ -49,7 +50,8 @@ impl QueueStore for Db {
             .fetch_all(&self.pool)
             .await
             .map_err(db)?;
-        found
+        // RETURNING gives no order; keep the queue's (due time, then creation).
+        let mut claimed = found
             .iter()
             .map(|row| {
                 let kind: String = rows::get(row, "kind")?;
@@ -62,10 +64,15 @@ impl QueueStore for Db {
                     kind: RecipientKind::parse(&kind),
                     route,
                     attempts: u32::try_from(attempts).unwrap_or_default(),
+                    // Rows written before expiry existed expire 72 h after they were due.
+                    expires_at: rows::opt_time(row, "expires_at")?
+                        .unwrap_or(rows::time(row, "due_at")? + postline_core::Settings::DEFAULT_DELIVERY_EXPIRY),
                     lease_token: token.clone(),
                 })
             })
-            .collect()
+            .collect::<Result<Vec<_>>>()?;
+        claimed.sort_by_key(|row| row.id);
+        Ok(claimed)
     }
 
     async fn complete_deliveries(&self, outcomes: &[(ClaimedDelivery, DeliveryOutcome)]) -> Result<Vec<bool>> {
@@ -88,18 +95,34 @@ async fn record_outcome(
     let now = outcome.events.last().map(|e| e.at).unwrap_or_else(chrono::Utc::now);
     let updated = sqlx::query(
         "UPDATE deliveries SET status = $1, attempts = attempts + 1, due_at = COALESCE($2, due_at), \
-         lease_until = NULL, lease_token = NULL, updated_at = $3 WHERE id = $4 AND lease_token = $5",
+         lease_until = NULL, lease_token = NULL, updated_at = $3, last_reply = COALESCE($6, last_reply) \
+         WHERE id = $4 AND lease_token = $5",
     )
     .bind(outcome.status.as_str())
     .bind(outcome.retry_at.map(to_micros))
     .bind(to_micros(now))
     .bind(claimed.id.to_string())
     .bind(&claimed.lease_token)
+    .bind(outcome.last_reply.as_deref())
     .execute(&mut **tx)
     .await
     .map_err(db)?;
     if updated.rows_affected() == 0 {
         return Ok(false);
+    }
+    if let Some(reason) = outcome.suppress {
+        sqlx::query(
+            "INSERT INTO suppressions (team_id, email, reason, source_email_id, created_at) VALUES ($1, $2, $3, $4, $5) \
+             ON CONFLICT (team_id, email) DO NOTHING",
+        )
+        .bind(claimed.team_id.to_string())
+        .bind(normalize(&claimed.recipient))
+        .bind(reason.as_str())
+        .bind(claimed.email_id.to_string())
+        .bind(to_micros(now))
+        .execute(&mut **tx)
+        .await
+        .map_err(db)?;
     }
     for event in &outcome.events {
         writer::insert_event(tx, claimed.team_id, event).await?;

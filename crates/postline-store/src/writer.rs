@@ -141,8 +141,8 @@ async fn insert_email(tx: &mut sqlx::Transaction<'_, sqlx::Any>, new: &NewEmail)
     }
     for delivery in &new.deliveries {
         sqlx::query(
-            "INSERT INTO deliveries (id, email_id, team_id, recipient, kind, route, status, attempts, due_at, updated_at) \
-             VALUES ($1, $2, $3, $4, $5, $6, 'queued', 0, $7, $8)",
+            "INSERT INTO deliveries (id, email_id, team_id, recipient, kind, route, status, attempts, due_at, updated_at, expires_at) \
+             VALUES ($1, $2, $3, $4, $5, $6, 'queued', 0, $7, $8, $9)",
         )
         .bind(delivery.id.to_string())
         .bind(&email_id)
@@ -152,6 +152,7 @@ async fn insert_email(tx: &mut sqlx::Transaction<'_, sqlx::Any>, new: &NewEmail)
         .bind(delivery.route.as_str())
         .bind(to_micros(delivery.due_at))
         .bind(to_micros(email.created_at))
+        .bind(to_micros(delivery.expires_at))
         .execute(&mut **tx)
         .await
         .map_err(db)?;

@@ -5,8 +5,10 @@
 
 pub mod clock;
 pub mod contract;
+pub mod dns;
 pub mod files;
 pub mod process;
+pub mod smtp_sink;
 pub mod test_app;
 
 pub use clock::ManualClock;

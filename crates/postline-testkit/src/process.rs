@@ -28,6 +28,8 @@ pub fn command(binary: &str, data_dir: &Path) -> Command {
         .env("PATH", std::env::var("PATH").unwrap_or_default())
         .env("POSTLINE_DATA_DIR", data_dir)
         .env("POSTLINE_LOG", "warn")
+        // Never ask real DNS from tests: a nameserver that answers nothing.
+        .env("POSTLINE_DNS_SERVERS", "127.0.0.1:9")
         .current_dir(data_dir.parent().expect("data dir has a parent"));
     command
 }

@@ -63,6 +63,8 @@ pub struct TestApp {
     pub key: String,
     pub client: reqwest::Client,
     pub backend: Backend,
+    /// The authoritative DNS server the app's MTA asks (unless options named another).
+    pub dns: crate::dns::DnsServer,
     _dir: tempfile::TempDir,
 }
 
@@ -72,11 +74,20 @@ pub struct Options {
     pub allow_private_fetches: bool,
     pub rate_limit: u32,
     pub fetch_timeout: std::time::Duration,
+    /// The MTA's settings (tests point `dns_servers` and `mx_port` at their own peers).
+    pub mta: postline_mta::MtaConfig,
+    pub delivery_expiry: chrono::Duration,
 }
 
 impl Default for Options {
     fn default() -> Self {
-        Options { allow_private_fetches: true, rate_limit: 10_000, fetch_timeout: std::time::Duration::from_secs(15) }
+        Options {
+            allow_private_fetches: true,
+            rate_limit: 10_000,
+            fetch_timeout: std::time::Duration::from_secs(15),
+            mta: test_mta(),
+            delivery_expiry: chrono::Duration::hours(72),
+        }
     }
 }
 
@@ -87,8 +98,12 @@ impl TestApp {
     }
 
     /// Starts an app on `backend`.
-    pub async fn start_with(backend: Backend, options: Options) -> Self {
+    pub async fn start_with(backend: Backend, mut options: Options) -> Self {
         let dir = tempfile::tempdir().expect("temp dir");
+        let dns = crate::dns::DnsServer::start().await;
+        if options.mta.dns_servers.is_empty() {
+            options.mta.dns_servers = vec![dns.address];
+        }
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
         let address = listener.local_addr().expect("address");
         let database_url = match backend {
@@ -105,6 +120,8 @@ impl TestApp {
             rate_limit: options.rate_limit,
             allow_private_fetches: options.allow_private_fetches,
             fetch_timeout: options.fetch_timeout,
+            mta: options.mta,
+            delivery_expiry: options.delivery_expiry,
         };
         let clock = Arc::new(ManualClock::new());
         let app = App::build(&config, clock.clone()).await.expect("build the app");
@@ -128,6 +145,7 @@ impl TestApp {
             key,
             client: reqwest::Client::new(),
             backend,
+            dns,
             _dir: dir,
         }
     }
@@ -237,6 +255,19 @@ impl TestApp {
             )
             .await;
         response.expect(200)["id"].as_str().expect("id").to_string()
+    }
+}
+
+/// MTA settings for tests: short time limits, a test host name, and (unless a test
+/// names others) the test app's own DNS server, so nothing leaves loopback.
+pub fn test_mta() -> postline_mta::MtaConfig {
+    postline_mta::MtaConfig {
+        hostname: "postline.test".into(),
+        dns_servers: Vec::new(),
+        connect_timeout: std::time::Duration::from_secs(3),
+        command_timeout: std::time::Duration::from_secs(5),
+        data_timeout: std::time::Duration::from_secs(10),
+        ..postline_mta::MtaConfig::default()
     }
 }
 

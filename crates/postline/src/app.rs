@@ -13,6 +13,7 @@ use postline_core::{
     remote::RemoteFiles,
 };
 use postline_fetch::Fetcher;
+use postline_mta::SmtpTransport;
 use postline_store::Db;
 
 use crate::{config::Config, remote::GuardedRemote};
@@ -23,6 +24,8 @@ pub struct App {
     pub db: Db,
     pub postline: Postline,
     pub router: axum::Router,
+    /// The outbound MTA (shared by every SMTP worker, so its connection pool is too).
+    pub smtp: SmtpTransport,
 }
 
 impl App {
@@ -43,7 +46,11 @@ impl App {
         remote: Arc<dyn RemoteFiles>,
     ) -> anyhow::Result<Self> {
         let db = Db::connect(&config.database_url).await.context("opening the database")?;
-        let settings = Settings { public_url: config.public_url.clone(), region: config.region.clone() };
+        let settings = Settings {
+            public_url: config.public_url.clone(),
+            region: config.region.clone(),
+            delivery_expiry: config.delivery_expiry,
+        };
         let postline = Postline::new(Arc::new(db.clone()), clock, remote, settings)
             .await
             .context("loading installation settings")?;
@@ -51,11 +58,16 @@ impl App {
             postline: postline.clone(),
             rate_limiter: Arc::new(RateLimiter::new(config.rate_limit)),
         });
-        Ok(App { db, postline, router })
+        let smtp = SmtpTransport::new(postline.clone(), config.mta.clone())
+            .map_err(|e| anyhow::anyhow!("setting up outbound delivery: {e}"))?;
+        Ok(App { db, postline, router, smtp })
     }
 
-    /// The delivery workers this build runs: the sandbox now; the outbound MTA adds SMTP.
+    /// The delivery workers: the sandbox for test recipients, SMTP for real ones.
     pub fn workers(&self) -> Vec<Worker> {
-        vec![Worker::new(self.postline.clone(), Arc::new(SandboxTransport))]
+        vec![
+            Worker::new(self.postline.clone(), Arc::new(SandboxTransport::new(self.postline.clock().clone()))),
+            Worker::new(self.postline.clone(), Arc::new(self.smtp.clone())),
+        ]
     }
 }

@@ -42,6 +42,14 @@ pub struct FileConfig {
     pub rate_limit: Option<u32>,
     pub allow_private_fetches: Option<bool>,
     pub fetch_timeout_secs: Option<u64>,
+    pub dns_servers: Option<String>,
+    pub mx_port: Option<u16>,
+    pub smtp_relay: Option<String>,
+    pub outbound_tls: Option<String>,
+    pub dkim_selector: Option<String>,
+    pub dkim_ed25519: Option<bool>,
+    pub delivery_expiry_hours: Option<u64>,
+    pub delivery_concurrency: Option<usize>,
 }
 
 /// Settings given on the command line or in the environment.
@@ -77,6 +85,30 @@ pub struct Overrides {
     /// Time limit for fetching a remote attachment, in seconds [env: POSTLINE_FETCH_TIMEOUT_SECS] [default: 15]
     #[arg(long, env = "POSTLINE_FETCH_TIMEOUT_SECS", global = true, hide_env = true)]
     pub fetch_timeout_secs: Option<u64>,
+    /// Nameservers for MX lookups, e.g. 127.0.0.1:5353,10.0.0.2 [env: POSTLINE_DNS_SERVERS] [default: the system's]
+    #[arg(long, env = "POSTLINE_DNS_SERVERS", global = true, hide_env = true)]
+    pub dns_servers: Option<String>,
+    /// Port to deliver to on recipients' MX hosts [env: POSTLINE_MX_PORT] [default: 25]
+    #[arg(long, env = "POSTLINE_MX_PORT", global = true, hide_env = true)]
+    pub mx_port: Option<u16>,
+    /// Send all mail through this smarthost: smtp://user:pass@host:587 or smtps://… [env: POSTLINE_SMTP_RELAY]
+    #[arg(long, env = "POSTLINE_SMTP_RELAY", global = true, hide_env = true)]
+    pub smtp_relay: Option<String>,
+    /// TLS to MX hosts: opportunistic or enforced [env: POSTLINE_OUTBOUND_TLS] [default: opportunistic]
+    #[arg(long, env = "POSTLINE_OUTBOUND_TLS", global = true, hide_env = true)]
+    pub outbound_tls: Option<String>,
+    /// DKIM selector for new keys [env: POSTLINE_DKIM_SELECTOR] [default: resend]
+    #[arg(long, env = "POSTLINE_DKIM_SELECTOR", global = true, hide_env = true)]
+    pub dkim_selector: Option<String>,
+    /// Also sign with Ed25519 [env: POSTLINE_DKIM_ED25519] [default: false]
+    #[arg(long, env = "POSTLINE_DKIM_ED25519", global = true, hide_env = true)]
+    pub dkim_ed25519: Option<bool>,
+    /// Hours a recipient is retried before it bounces [env: POSTLINE_DELIVERY_EXPIRY_HOURS] [default: 72]
+    #[arg(long, env = "POSTLINE_DELIVERY_EXPIRY_HOURS", global = true, hide_env = true)]
+    pub delivery_expiry_hours: Option<u64>,
+    /// SMTP transactions in flight at once [env: POSTLINE_DELIVERY_CONCURRENCY] [default: 32]
+    #[arg(long, env = "POSTLINE_DELIVERY_CONCURRENCY", global = true, hide_env = true)]
+    pub delivery_concurrency: Option<usize>,
     /// Configuration file [env: POSTLINE_CONFIG] [default: ./postline.toml if present]
     #[arg(long, env = "POSTLINE_CONFIG", global = true, hide_env = true)]
     pub config: Option<PathBuf>,
@@ -95,6 +127,10 @@ pub struct Config {
     pub allow_private_fetches: bool,
     /// Time limit for one remote fetch (attachment `path`).
     pub fetch_timeout: std::time::Duration,
+    /// The outbound MTA's settings.
+    pub mta: postline_mta::MtaConfig,
+    /// How long a recipient is retried before it bounces.
+    pub delivery_expiry: chrono::Duration,
 }
 
 impl Config {
@@ -105,6 +141,8 @@ impl Config {
             None if Path::new("postline.toml").exists() => read_file(Path::new("postline.toml"))?,
             None => FileConfig::default(),
         };
+        let hostname = overrides.hostname.clone().or(file.hostname.clone()).unwrap_or_else(|| "localhost".to_string());
+        let mta = mta_config(overrides, &file, &hostname)?;
         let listen_raw = overrides.listen.clone().or(file.listen).unwrap_or_else(|| DEFAULT_LISTEN.to_string());
         let listen: SocketAddr = listen_raw
             .parse()
@@ -133,6 +171,7 @@ impl Config {
             .unwrap_or_else(|| format!("http://{}", display_host(listen)))
             .trim_end_matches('/')
             .to_string();
+
         let allow_private_fetches =
             overrides.allow_private_fetches.or(file.allow_private_fetches).unwrap_or_else(|| listen.ip().is_loopback());
         Ok(Config {
@@ -141,11 +180,18 @@ impl Config {
             database_url,
             region: overrides.region.clone().or(file.region).unwrap_or_else(|| DEFAULT_REGION.to_string()),
             public_url,
-            hostname: overrides.hostname.clone().or(file.hostname).unwrap_or_else(|| "localhost".to_string()),
+            hostname: hostname.clone(),
             rate_limit: overrides.rate_limit.or(file.rate_limit).unwrap_or(DEFAULT_RATE_LIMIT),
             allow_private_fetches,
             fetch_timeout: std::time::Duration::from_secs(
                 overrides.fetch_timeout_secs.or(file.fetch_timeout_secs).unwrap_or(15).clamp(1, 300),
+            ),
+            mta,
+            delivery_expiry: chrono::Duration::hours(
+                i64::try_from(
+                    overrides.delivery_expiry_hours.or(file.delivery_expiry_hours).unwrap_or(72).clamp(1, 720),
+                )
+                .unwrap_or(72),
             ),
         })
     }
@@ -154,6 +200,47 @@ impl Config {
     pub fn uses_sqlite(&self) -> bool {
         self.database_url.starts_with("sqlite:")
     }
+}
+
+fn mta_config(overrides: &Overrides, file: &FileConfig, hostname: &str) -> anyhow::Result<postline_mta::MtaConfig> {
+    let defaults = postline_mta::MtaConfig::default();
+    let dns_servers = match overrides.dns_servers.clone().or(file.dns_servers.clone()) {
+        None => Vec::new(),
+        Some(list) => list
+            .split(',')
+            .map(str::trim)
+            .filter(|s| !s.is_empty())
+            .map(|s| {
+                s.parse::<SocketAddr>()
+                    .or_else(|_| s.parse::<IpAddr>().map(|ip| SocketAddr::new(ip, 53)))
+                    .with_context(|| format!("`dns_servers`: `{s}` is not an address such as 127.0.0.1:5353"))
+            })
+            .collect::<anyhow::Result<_>>()?,
+    };
+    let relay = match overrides.smtp_relay.clone().or(file.smtp_relay.clone()) {
+        None => None,
+        Some(raw) => Some(postline_mta::Relay::parse(&raw).map_err(|e| anyhow::anyhow!("`smtp_relay`: {e}"))?),
+    };
+    let tls = match overrides.outbound_tls.clone().or(file.outbound_tls.clone()) {
+        None => postline_mta::TlsPolicy::Opportunistic,
+        Some(raw) => postline_mta::TlsPolicy::parse(&raw)
+            .with_context(|| format!("`outbound_tls` must be `opportunistic` or `enforced`, not `{raw}`"))?,
+    };
+    Ok(postline_mta::MtaConfig {
+        hostname: hostname.to_string(),
+        dns_servers,
+        mx_port: overrides.mx_port.or(file.mx_port).unwrap_or(25),
+        tls,
+        relay,
+        dkim_selector: overrides
+            .dkim_selector
+            .clone()
+            .or(file.dkim_selector.clone())
+            .unwrap_or(defaults.dkim_selector.clone()),
+        dkim_ed25519: overrides.dkim_ed25519.or(file.dkim_ed25519).unwrap_or(false),
+        concurrency: overrides.delivery_concurrency.or(file.delivery_concurrency).unwrap_or(defaults.concurrency),
+        ..defaults
+    })
 }
 
 /// `127.0.0.1:3210`, or `[::1]:3210`, or for an unspecified address the loopback one.

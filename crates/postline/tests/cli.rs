@@ -124,7 +124,7 @@ fn every_acknowledged_email_survives_kill_9_under_load() {
                     let response = client
                         .post(format!("{url}/emails"))
                         .bearer_auth(&key)
-                        .json(&json!({"from": "onboarding@resend.dev", "to": "someone@acme-customer.io", "subject": format!("{n}-{i}"), "text": "t"}))
+                        .json(&json!({"from": "onboarding@resend.dev", "to": "delivered@resend.dev", "subject": format!("{n}-{i}"), "text": "t"}))
                         .send();
                     match response.and_then(|r| r.error_for_status()) {
                         Ok(r) => {

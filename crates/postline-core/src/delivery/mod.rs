@@ -5,7 +5,10 @@
 //! and its timeline events in one transaction. This only transport is the
 //! sandbox; the outbound MTA adds SMTP delivery behind the same worker.
 
+pub mod bounce;
+pub mod policy;
 pub mod sandbox;
+pub mod suppression;
 pub mod worker;
 
 use crate::{
@@ -51,6 +54,8 @@ pub struct ClaimedDelivery {
     pub route: Route,
     /// Attempts made before this one.
     pub attempts: u32,
+    /// When retrying stops.
+    pub expires_at: Timestamp,
     /// Identifies this lease, so a worker whose lease expired cannot record an outcome.
     pub lease_token: String,
 }
@@ -63,4 +68,15 @@ pub struct DeliveryOutcome {
     pub retry_at: Option<Timestamp>,
     /// Timeline events, in order.
     pub events: Vec<EmailEvent>,
+    /// Put the recipient on the team's suppression list (hard bounce, complaint).
+    pub suppress: Option<suppression::Reason>,
+    /// The remote server's last reply, or why no server answered.
+    pub last_reply: Option<String>,
+}
+
+impl DeliveryOutcome {
+    /// A final outcome with these events and nothing else.
+    pub fn finished(status: DeliveryStatus, events: Vec<EmailEvent>) -> Self {
+        DeliveryOutcome { status, retry_at: None, events, suppress: None, last_reply: None }
+    }
 }

@@ -15,8 +15,17 @@ use crate::{
 };
 
 /// The sandbox as a worker transport.
-#[derive(Debug, Default, Clone, Copy)]
-pub struct SandboxTransport;
+#[derive(Clone)]
+pub struct SandboxTransport {
+    clock: std::sync::Arc<dyn crate::clock::Clock>,
+}
+
+impl SandboxTransport {
+    /// A sandbox whose events carry times from `clock`.
+    pub fn new(clock: std::sync::Arc<dyn crate::clock::Clock>) -> Self {
+        SandboxTransport { clock }
+    }
+}
 
 #[async_trait]
 impl Transport for SandboxTransport {
@@ -24,8 +33,14 @@ impl Transport for SandboxTransport {
         Route::Sandbox
     }
 
-    async fn attempt(&self, row: &ClaimedDelivery, now: Timestamp) -> DeliveryOutcome {
-        play(row, now)
+    async fn attempt(&self, rows: Vec<ClaimedDelivery>) -> Vec<(ClaimedDelivery, DeliveryOutcome)> {
+        let now = self.clock.now();
+        rows.into_iter()
+            .map(|row| {
+                let outcome = play(&row, now);
+                (row, outcome)
+            })
+            .collect()
     }
 }
 
@@ -36,14 +51,13 @@ pub fn play(claimed: &ClaimedDelivery, now: Timestamp) -> DeliveryOutcome {
         // Only sandbox addresses are routed here; anything else is a routing bug.
         let mut failed = event(EventKind::Failed);
         failed.data = json!({"failed": {"reason": "not_a_sandbox_recipient"}});
-        return DeliveryOutcome { status: DeliveryStatus::Failed, retry_at: None, events: vec![failed] };
+        return DeliveryOutcome::finished(DeliveryStatus::Failed, vec![failed]);
     };
     match scenario {
-        Scenario::Delivered => DeliveryOutcome {
-            status: DeliveryStatus::Delivered,
-            retry_at: None,
-            events: vec![event(EventKind::Sent), event(EventKind::Delivered)],
-        },
+        Scenario::Delivered => DeliveryOutcome::finished(
+            DeliveryStatus::Delivered,
+            vec![event(EventKind::Sent), event(EventKind::Delivered)],
+        ),
         Scenario::Bounced => {
             let mut bounced = event(EventKind::Bounced);
             bounced.data = json!({"bounce": {
@@ -53,17 +67,12 @@ pub fn play(claimed: &ClaimedDelivery, now: Timestamp) -> DeliveryOutcome {
                             does not exist or the provider does not accept mail for it.",
                 "diagnosticCode": [format!("smtp; 550 5.1.1 <{}>: Recipient address rejected: User unknown", claimed.recipient)],
             }});
-            DeliveryOutcome {
-                status: DeliveryStatus::Bounced,
-                retry_at: None,
-                events: vec![event(EventKind::Sent), bounced],
-            }
+            DeliveryOutcome::finished(DeliveryStatus::Bounced, vec![event(EventKind::Sent), bounced])
         }
-        Scenario::Complained => DeliveryOutcome {
-            status: DeliveryStatus::Delivered,
-            retry_at: None,
-            events: vec![event(EventKind::Sent), event(EventKind::Delivered), event(EventKind::Complained)],
-        },
+        Scenario::Complained => DeliveryOutcome::finished(
+            DeliveryStatus::Delivered,
+            vec![event(EventKind::Sent), event(EventKind::Delivered), event(EventKind::Complained)],
+        ),
         Scenario::Suppressed => {
             let mut suppressed = event(EventKind::Suppressed);
             suppressed.data = json!({"suppressed": {
@@ -72,7 +81,7 @@ pub fn play(claimed: &ClaimedDelivery, now: Timestamp) -> DeliveryOutcome {
                 "message": "The recipient is on the suppression list because a previous email to it bounced.",
                 "diagnosticCode": [],
             }});
-            DeliveryOutcome { status: DeliveryStatus::Suppressed, retry_at: None, events: vec![suppressed] }
+            DeliveryOutcome::finished(DeliveryStatus::Suppressed, vec![suppressed])
         }
     }
 }

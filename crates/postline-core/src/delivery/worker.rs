@@ -9,22 +9,29 @@ use chrono::Duration;
 use tokio::sync::watch;
 
 use super::{ClaimedDelivery, DeliveryOutcome};
-use crate::{Postline, Result, clock::Timestamp, emails::Route};
+use crate::{Postline, Result, emails::Route};
 
 /// How long a claimed row stays leased; a crashed worker's rows return after this.
 pub const LEASE: Duration = Duration::minutes(5);
 /// Rows claimed per round.
 pub const BATCH: u32 = 64;
+/// How long a round in flight may run on after shutdown is asked for.
+pub const SHUTDOWN_GRACE: StdDuration = StdDuration::from_secs(5);
 /// How often an idle worker looks for newly due rows (scheduled emails).
 pub const IDLE_POLL: StdDuration = StdDuration::from_secs(1);
 
-/// Attempts one recipient's copy on one route.
+/// Attempts recipients' copies on one route.
 #[async_trait]
 pub trait Transport: Send + Sync + 'static {
     /// The queue rows this transport handles.
     fn route(&self) -> Route;
-    /// Attempts delivery at `now` and says what came of it.
-    async fn attempt(&self, row: &ClaimedDelivery, now: Timestamp) -> DeliveryOutcome;
+    /// Attempts delivery of a round's rows (it may group and parallelise them) and
+    /// says what came of each.
+    async fn attempt(&self, rows: Vec<ClaimedDelivery>) -> Vec<(ClaimedDelivery, DeliveryOutcome)>;
+    /// How long a claimed row stays leased: longer than one attempt can take.
+    fn lease(&self) -> Duration {
+        LEASE
+    }
 }
 
 /// A worker for one transport's route.
@@ -44,13 +51,10 @@ impl Worker {
     /// rows were attempted.
     pub async fn run_once(&self) -> Result<usize> {
         let now = self.postline.clock.now();
-        let claimed = self.postline.store.claim_due(self.route, now, now + LEASE, BATCH).await?;
+        let claimed = self.postline.store.claim_due(self.route, now, now + self.transport.lease(), BATCH).await?;
         let attempted = claimed.len();
-        let mut outcomes = Vec::with_capacity(attempted);
-        for row in claimed {
-            let outcome = self.transport.attempt(&row, self.postline.clock.now()).await;
-            outcomes.push((row, outcome));
-        }
+        let (mut outcomes, to_attempt) = self.screen_suppressed(claimed).await?;
+        outcomes.extend(self.transport.attempt(to_attempt).await);
         // One transaction for the round: the queue's writes stay few under load.
         let recorded = self.postline.store.complete_deliveries(&outcomes).await?;
         for ((row, _), kept) in outcomes.iter().zip(recorded) {
@@ -59,6 +63,26 @@ impl Worker {
             }
         }
         Ok(attempted)
+    }
+
+    /// Real recipients on the team's suppression list are never attempted.
+    async fn screen_suppressed(
+        &self,
+        rows: Vec<ClaimedDelivery>,
+    ) -> Result<(Vec<(ClaimedDelivery, DeliveryOutcome)>, Vec<ClaimedDelivery>)> {
+        let mut done = Vec::new();
+        let mut attempt = Vec::with_capacity(rows.len());
+        for row in rows {
+            if self.route == Route::Smtp
+                && let Some(entry) = self.postline.suppression_of(row.team_id, &row.recipient).await?
+            {
+                let outcome = super::policy::suppressed(&row, entry.reason, self.postline.clock.now());
+                done.push((row, outcome));
+            } else {
+                attempt.push(row);
+            }
+        }
+        Ok((done, attempt))
     }
 
     /// Runs rounds until nothing is due (tests drain the queue this way).
@@ -74,11 +98,24 @@ impl Worker {
     }
 
     /// Runs until `shutdown` turns true: drains, then sleeps until woken by new work
-    /// or the idle poll.
+    /// or the idle poll. On shutdown a round in flight gets [`SHUTDOWN_GRACE`] to
+    /// finish; after that its rows are left to their leases and retried later.
     pub async fn run(self, mut shutdown: watch::Receiver<bool>) {
         let wake = self.postline.queue_wake.clone();
         while !*shutdown.borrow() {
-            if let Err(error) = self.drain().await {
+            let round = self.drain();
+            tokio::pin!(round);
+            let result = tokio::select! {
+                result = &mut round => result,
+                _ = shutdown.changed() => match tokio::time::timeout(SHUTDOWN_GRACE, &mut round).await {
+                    Ok(result) => result,
+                    Err(_) => {
+                        tracing::warn!(route = self.route.as_str(), "shutting down mid-round; unfinished rows retry after their lease");
+                        return;
+                    }
+                },
+            };
+            if let Err(error) = result {
                 tracing::error!(%error, route = self.route.as_str(), "delivery round failed");
             }
             tokio::select! {

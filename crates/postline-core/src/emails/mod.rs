@@ -161,6 +161,9 @@ pub struct NewDelivery {
     pub route: Route,
     /// When the first attempt is due: now, or the scheduled time.
     pub due_at: Timestamp,
+    /// When retrying stops and the copy bounces (the first attempt plus the
+    /// operator's delivery expiry, 72 hours by default).
+    pub expires_at: Timestamp,
 }
 
 /// Everything written, in one transaction, when an email is accepted.

@@ -140,7 +140,7 @@ impl Postline {
             When::Now => now,
             When::At(at) => at,
         };
-        let deliveries = deliveries(&request, due_at);
+        let deliveries = deliveries(&request, due_at, due_at + self.settings.delivery_expiry);
         let first_event = match when {
             When::Now => EmailEvent::new(id, EventKind::Queued, None, now),
             When::At(_) => EmailEvent::new(id, EventKind::Scheduled, None, now),
@@ -240,7 +240,11 @@ fn too_large() -> Error {
 }
 
 /// One queue row per distinct recipient address (case-insensitive), `to` first.
-fn deliveries(request: &SendRequest, due_at: crate::clock::Timestamp) -> Vec<NewDelivery> {
+fn deliveries(
+    request: &SendRequest,
+    due_at: crate::clock::Timestamp,
+    expires_at: crate::clock::Timestamp,
+) -> Vec<NewDelivery> {
     let mut seen = HashSet::new();
     let kinds = request
         .to
@@ -257,6 +261,7 @@ fn deliveries(request: &SendRequest, due_at: crate::clock::Timestamp) -> Vec<New
                 recipient: address,
                 kind,
                 due_at,
+                expires_at,
             })
         })
         .collect()

@@ -7,6 +7,7 @@ mod attachments;
 mod auth;
 mod batch;
 mod bodies;
+mod delivery;
 mod emails;
 mod idempotency;
 mod sandbox;

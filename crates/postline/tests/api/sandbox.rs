@@ -3,7 +3,7 @@ use serde_json::{Value, json};
 
 backend_tests!(
     test_recipients_play_the_real_services_events,
-    real_recipients_stay_queued_until_the_mta_exists,
+    real_recipients_go_to_the_mta_not_the_sandbox,
     any_sender_address_works_for_test_recipients,
 );
 
@@ -44,14 +44,19 @@ async fn test_recipients_play_the_real_services_events(app: TestApp) {
     assert_eq!(timeline(&app, &suppressed).await, ["email.queued", "email.suppressed"]);
 }
 
-async fn real_recipients_stay_queued_until_the_mta_exists(app: TestApp) {
+async fn real_recipients_go_to_the_mta_not_the_sandbox(app: TestApp) {
+    // The test DNS knows neither domain, so the MTA bounces them: proof they left the sandbox.
     let id = app.send_to("someone@acme-customer.io").await;
-    app.drain().await;
-    assert_eq!(app.get(&format!("/emails/{id}")).await.body["last_event"], "queued");
     // A suppressed+label address is not a test address: it is routed as a real one.
     let labelled = app.send_to("suppressed+x@resend.dev").await;
     app.drain().await;
-    assert_eq!(app.get(&format!("/emails/{labelled}")).await.body["last_event"], "queued");
+    for id in [id, labelled] {
+        let email = app.get(&format!("/emails/{id}")).await;
+        assert_eq!(email.body["last_event"], "bounced", "{}", email.body);
+        let events = app.get(&format!("/emails/{id}/events")).await.body;
+        let bounce = &events["data"].as_array().unwrap().last().unwrap()["data"]["bounce"];
+        assert!(bounce["message"].as_str().unwrap().contains("no mail servers"), "{bounce}");
+    }
 }
 
 async fn any_sender_address_works_for_test_recipients(app: TestApp) {

@@ -1,0 +1,172 @@
+//! Rendering an email as MIME with `mail-builder`: From/To/Cc/Reply-To, Subject,
+//! Date, the Message-ID on the sending domain, `multipart/alternative` for text and
+//! HTML, `multipart/related` for inline `cid:` images, `multipart/mixed` for
+//! attachments, and the caller's custom headers. Non-ASCII headers are encoded
+//! (RFC 2047) and long lines folded by the builder. Bcc recipients never appear.
+
+use mail_builder::{
+    MessageBuilder,
+    headers::{address::Address, raw::Raw},
+    mime::{BodyPart, MimePart},
+};
+use postline_core::{
+    Error, Result,
+    emails::{AttachmentContent, Disposition, Email, address::parse_mailbox},
+};
+
+fn address(raw: &str) -> Address<'static> {
+    match parse_mailbox(raw) {
+        Some(mailbox) => Address::new_address(mailbox.name, mailbox.address),
+        None => Address::new_address(None::<String>, raw.to_string()),
+    }
+}
+
+fn address_list(raws: &[String]) -> Address<'static> {
+    Address::new_list(raws.iter().map(|r| address(r)).collect())
+}
+
+/// The body tree: (text | html | alternative), related with inline parts, mixed with files.
+fn body(email: &Email, attachments: &[AttachmentContent]) -> MimePart<'static> {
+    let text = email.text.clone().map(|t| MimePart::new("text/plain", BodyPart::Text(t.into())));
+    let html = email.html.clone().map(|h| MimePart::new("text/html", BodyPart::Text(h.into())));
+    let mut content = match (text, html) {
+        (Some(text), Some(html)) => MimePart::new("multipart/alternative", vec![text, html]),
+        (Some(text), None) => text,
+        (None, Some(html)) => html,
+        (None, None) => MimePart::new("text/plain", BodyPart::Text("".into())),
+    };
+    let part =
+        |a: &AttachmentContent| MimePart::new(a.meta.content_type.clone(), BodyPart::Binary(a.content.clone().into()));
+    let inline: Vec<MimePart<'static>> = attachments
+        .iter()
+        .filter(|a| a.meta.disposition == Disposition::Inline)
+        .map(|a| {
+            let mut inline = part(a).inline().cid(a.meta.content_id.clone().unwrap_or_default());
+            if let Some(name) = &a.meta.filename {
+                inline = inline.header("Content-Location", Raw::new(name.clone()));
+            }
+            inline
+        })
+        .collect();
+    if !inline.is_empty() {
+        let mut parts = vec![content];
+        parts.extend(inline);
+        content = MimePart::new("multipart/related", parts);
+    }
+    let files: Vec<MimePart<'static>> = attachments
+        .iter()
+        .filter(|a| a.meta.disposition == Disposition::Attachment)
+        .map(|a| part(a).attachment(a.meta.filename.clone().unwrap_or_else(|| "attachment".into())))
+        .collect();
+    if files.is_empty() {
+        content
+    } else {
+        let mut parts = vec![content];
+        parts.extend(files);
+        MimePart::new("multipart/mixed", parts)
+    }
+}
+
+/// Renders the message, unsigned.
+pub fn render(email: &Email, attachments: &[AttachmentContent]) -> Result<Vec<u8>> {
+    let message_id = email.message_id.trim_start_matches('<').trim_end_matches('>').to_string();
+    let mut builder = MessageBuilder::new()
+        .from(address(&email.from))
+        .subject(email.subject.clone())
+        .date(email.scheduled_at.unwrap_or(email.created_at).timestamp())
+        .message_id(message_id);
+    if !email.to.is_empty() {
+        builder = builder.to(address_list(&email.to));
+    }
+    if !email.cc.is_empty() {
+        builder = builder.cc(address_list(&email.cc));
+    }
+    if !email.reply_to.is_empty() {
+        builder = builder.reply_to(address_list(&email.reply_to));
+    }
+    for header in &email.headers {
+        builder = builder.header(header.name.clone(), mail_builder::headers::text::Text::new(header.value.clone()));
+    }
+    builder
+        .body(body(email, attachments))
+        .write_to_vec()
+        .map_err(|e| Error::Internal(format!("rendering MIME failed: {e}")))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use postline_core::{
+        emails::{Attachment, EventKind, Header},
+        ids::{AttachmentId, EmailId, TeamId},
+    };
+
+    fn email() -> Email {
+        let id = EmailId::new();
+        Email {
+            id,
+            team_id: TeamId::new(),
+            from: "Zoë Ünïcode <zoe@acme.dev>".into(),
+            to: vec!["bob@example.org".into()],
+            cc: vec!["Carol <carol@example.org>".into()],
+            bcc: vec!["secret@example.org".into()],
+            reply_to: vec!["support@acme.dev".into()],
+            subject: "Grüße — a long subject line that certainly needs folding because it goes on and on and on".into(),
+            html: Some("<p>Hello <img src=\"cid:logo\"></p>".into()),
+            text: Some("Hello".into()),
+            headers: vec![Header { name: "X-Entity-Ref-ID".into(), value: "42".into() }],
+            tags: vec![],
+            topic_id: None,
+            message_id: format!("<{id}@acme.dev>"),
+            scheduled_at: None,
+            created_at: chrono::Utc::now(),
+            last_event: EventKind::Queued,
+        }
+    }
+
+    fn attachment(email: &Email, disposition: Disposition, name: &str, cid: Option<&str>) -> AttachmentContent {
+        AttachmentContent {
+            meta: Attachment {
+                id: AttachmentId::new(),
+                email_id: email.id,
+                filename: Some(name.into()),
+                content_type: if name.ends_with(".png") { "image/png".into() } else { "application/pdf".into() },
+                content_id: cid.map(str::to_string),
+                disposition,
+                size: 3,
+            },
+            content: vec![1, 2, 3],
+        }
+    }
+
+    #[test]
+    fn the_structure_nests_alternative_related_and_mixed() {
+        let email = email();
+        let files = [
+            attachment(&email, Disposition::Inline, "logo.png", Some("logo")),
+            attachment(&email, Disposition::Attachment, "invoice.pdf", None),
+        ];
+        let mime = String::from_utf8(render(&email, &files).unwrap()).unwrap();
+        let mixed = mime.find("multipart/mixed").unwrap();
+        let related = mime.find("multipart/related").unwrap();
+        let alternative = mime.find("multipart/alternative").unwrap();
+        assert!(mixed < related && related < alternative, "{mime}");
+        assert!(mime.contains("Content-ID: <logo>"), "{mime}");
+        assert!(mime.contains("filename=\"invoice.pdf\"") || mime.contains("filename=invoice.pdf"), "{mime}");
+        assert!(mime.contains(&format!("Message-ID: <{}@acme.dev>", email.id)));
+        assert!(mime.contains("X-Entity-Ref-ID: 42"));
+        assert!(!mime.contains("secret@example.org"), "Bcc never appears in the message");
+        assert!(mime.contains("=?utf-8?"), "non-ASCII headers are encoded: {mime}");
+        assert!(mime.lines().all(|l| l.len() <= 998), "no line exceeds the SMTP limit");
+        assert!(mime.lines().filter(|l| l.starts_with("Subject:")).all(|l| l.len() <= 78), "the subject is folded");
+    }
+
+    #[test]
+    fn a_text_only_email_is_a_single_part() {
+        let mut email = email();
+        email.html = None;
+        let mime = String::from_utf8(render(&email, &[]).unwrap()).unwrap();
+        assert!(mime.contains("Content-Type: text/plain"));
+        assert!(!mime.contains("multipart"));
+    }
+}

@@ -1,0 +1,260 @@
+//! [`SmtpTransport`]: the worker transport for real recipients.
+//!
+//! A round's rows are grouped by (email, recipient domain); each group is one SMTP
+//! transaction with one RCPT per recipient. Groups run concurrently up to the
+//! configured limit. The message is rendered and signed once per email and kept in
+//! the store, so every recipient and every retry gets the same bytes.
+
+use std::{collections::HashMap, net::SocketAddr, sync::Arc};
+
+use async_trait::async_trait;
+use postline_core::{
+    Postline, Result,
+    delivery::{
+        ClaimedDelivery, DeliveryOutcome,
+        policy::{self, AttemptResult},
+        worker::Transport,
+    },
+    emails::{Route, address::parse_mailbox},
+    ids::EmailId,
+};
+use tokio::{sync::Semaphore, task::JoinSet};
+use tokio_rustls::TlsConnector;
+
+use crate::{
+    config::MtaConfig,
+    dkim,
+    dns::MxResolver,
+    message,
+    pool::Pool,
+    session::{ConnectError, Connection, Dial},
+};
+
+/// Delivers real recipients over SMTP.
+#[derive(Clone)]
+pub struct SmtpTransport {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    postline: Postline,
+    config: MtaConfig,
+    resolver: MxResolver,
+    pool: Pool,
+    tls: TlsConnector,
+    concurrency: Arc<Semaphore>,
+}
+
+/// One SMTP transaction's worth of rows: one email, one recipient domain.
+struct Group {
+    email_id: EmailId,
+    domain: String,
+    rows: Vec<ClaimedDelivery>,
+}
+
+impl SmtpTransport {
+    /// A transport with its resolver, pool and TLS settings.
+    pub fn new(postline: Postline, config: MtaConfig) -> std::result::Result<Self, String> {
+        // Several rustls back-ends are linked in; choose one process-wide.
+        let _ = rustls::crypto::aws_lc_rs::default_provider().install_default();
+        let resolver = MxResolver::new(&config.dns_servers)?;
+        // Opportunistic and enforced TLS to MX hosts encrypt without authenticating
+        // the server (as RFC 7435 describes; MX hosts rarely have certificates for
+        // the names that point at them). Relays are verified.
+        let verify = config.relay.is_some();
+        let tls = mail_send::smtp::tls::build_tls_connector(!verify)?;
+        Ok(SmtpTransport {
+            inner: Arc::new(Inner {
+                pool: Pool::new(config.per_destination, config.idle_timeout),
+                concurrency: Arc::new(Semaphore::new(config.concurrency.max(1))),
+                postline,
+                config,
+                resolver,
+                tls,
+            }),
+        })
+    }
+
+    /// How many SMTP connections were opened so far.
+    pub fn connections_opened(&self) -> u64 {
+        self.inner.pool.opened()
+    }
+}
+
+#[async_trait]
+impl Transport for SmtpTransport {
+    fn route(&self) -> Route {
+        Route::Smtp
+    }
+
+    fn lease(&self) -> chrono::Duration {
+        // Longer than the slowest attempt: connect + commands + the 10-minute data timeout.
+        chrono::Duration::minutes(20)
+    }
+
+    async fn attempt(&self, rows: Vec<ClaimedDelivery>) -> Vec<(ClaimedDelivery, DeliveryOutcome)> {
+        let mut groups: HashMap<(EmailId, String), Vec<ClaimedDelivery>> = HashMap::new();
+        for row in rows {
+            let domain = parse_mailbox(&row.recipient).map(|m| m.domain()).unwrap_or_default();
+            groups.entry((row.email_id, domain)).or_default().push(row);
+        }
+        let mut tasks = JoinSet::new();
+        for ((email_id, domain), rows) in groups {
+            let inner = self.inner.clone();
+            tasks.spawn(async move {
+                let _permit = inner.concurrency.clone().acquire_owned().await.expect("never closed");
+                inner.deliver(Group { email_id, domain, rows }).await
+            });
+        }
+        let mut outcomes = Vec::new();
+        while let Some(done) = tasks.join_next().await {
+            match done {
+                Ok(results) => outcomes.extend(results),
+                Err(error) => {
+                    tracing::error!(%error, "a delivery task panicked; its rows return when the lease expires")
+                }
+            }
+        }
+        outcomes
+    }
+}
+
+impl Inner {
+    async fn deliver(&self, group: Group) -> Vec<(ClaimedDelivery, DeliveryOutcome)> {
+        let results = self.attempt_group(&group).await;
+        let now = self.postline.clock().now();
+        group
+            .rows
+            .into_iter()
+            .zip(results)
+            .map(|(row, result)| {
+                tracing::info!(
+                    delivery = %row.id, email = %row.email_id, recipient = %row.recipient, attempt = row.attempts + 1,
+                    result = ?result, "delivery attempt"
+                );
+                let outcome = policy::outcome(&row, result, now);
+                (row, outcome)
+            })
+            .collect()
+    }
+
+    async fn attempt_group(&self, group: &Group) -> Vec<AttemptResult> {
+        let all = |result: AttemptResult| vec![result; group.rows.len()];
+        let (message, sender_domain) = match self.signed_message(group.email_id).await {
+            Ok(found) => found,
+            Err(error) => {
+                return all(AttemptResult::Deferred { reason: format!("could not prepare the message: {error}") });
+            }
+        };
+        let mail_from = format!("bounces+{}@send.{sender_domain}", group.email_id);
+        let recipients: Vec<String> = group.rows.iter().map(|r| r.recipient.clone()).collect();
+        let destinations = match self.destinations(&group.domain).await {
+            Ok(destinations) => destinations,
+            Err(result) => return all(result),
+        };
+        let mut last_failure = format!("no mail server for {} could be reached", group.domain);
+        for (host, address) in destinations {
+            let _slot = self.pool.slot(address).await;
+            let mut connection = match self.connection(&host, address).await {
+                Ok(connection) => connection,
+                Err(ConnectError::Permanent(reason)) => return all(AttemptResult::Undeliverable { reason }),
+                Err(ConnectError::Temporary(reason)) => {
+                    last_failure = reason;
+                    continue;
+                }
+            };
+            let (results, usable) = connection.send(&mail_from, &recipients, &message, self.config.data_timeout).await;
+            // A connection lost before any reply is a host problem: try the next host.
+            let lost_early = !usable && results.iter().all(|r| matches!(r, AttemptResult::Deferred { .. }));
+            if usable {
+                self.pool.put(connection);
+            }
+            if lost_early {
+                if let Some(AttemptResult::Deferred { reason }) = results.first() {
+                    last_failure = format!("{host}: {reason}");
+                }
+                continue;
+            }
+            return results;
+        }
+        all(AttemptResult::Deferred { reason: last_failure })
+    }
+
+    /// The signed rendering of an email, made on first use and kept in the store.
+    async fn signed_message(&self, email_id: EmailId) -> Result<(Arc<Vec<u8>>, String)> {
+        let (email, attachments) = self.postline.outbound_email(email_id).await?;
+        let domain = parse_mailbox(&email.from).map(|m| m.domain()).unwrap_or_else(|| "localhost".into());
+        if let Some(stored) = self.postline.rendered_message(email_id).await? {
+            return Ok((Arc::new(stored), domain));
+        }
+        let unsigned = message::render(&email, &attachments)?;
+        let now = self.postline.clock().now();
+        let selector = self.config.dkim_selector.clone();
+        let ed25519 = self.config.dkim_ed25519;
+        let key = self.postline.dkim_key_for(&domain, || dkim::generate(&domain, &selector, ed25519, now)).await?;
+        let signed = dkim::sign(&key, &unsigned)?;
+        let stored = self.postline.save_rendered_message(email_id, &signed).await?;
+        Ok((Arc::new(stored), domain))
+    }
+
+    /// Where to connect, in order: the relay, or the domain's mail hosts' addresses.
+    async fn destinations(&self, domain: &str) -> std::result::Result<Vec<(String, SocketAddr)>, AttemptResult> {
+        if let Some(relay) = &self.config.relay {
+            let addresses = self
+                .resolver
+                .addresses(&relay.host)
+                .await
+                .map_err(|e| AttemptResult::Deferred { reason: e.to_string() })?;
+            return Ok(addresses.into_iter().map(|ip| (relay.host.clone(), SocketAddr::new(ip, relay.port))).collect());
+        }
+        let hosts = self.resolver.mail_hosts(domain).await.map_err(|failure| {
+            if failure.is_temporary() {
+                AttemptResult::Deferred { reason: failure.to_string() }
+            } else {
+                AttemptResult::Undeliverable { reason: failure.to_string() }
+            }
+        })?;
+        let mut destinations = Vec::new();
+        let mut last_failure = None;
+        for host in hosts {
+            match self.resolver.addresses(&host).await {
+                Ok(addresses) => destinations
+                    .extend(addresses.into_iter().map(|ip| (host.clone(), SocketAddr::new(ip, self.config.mx_port)))),
+                Err(failure) => last_failure = Some(failure),
+            }
+        }
+        if destinations.is_empty() {
+            return Err(match last_failure {
+                Some(failure) if failure.is_temporary() => AttemptResult::Deferred { reason: failure.to_string() },
+                Some(failure) => AttemptResult::Undeliverable { reason: failure.to_string() },
+                None => AttemptResult::Undeliverable { reason: format!("{domain} has no mail servers") },
+            });
+        }
+        Ok(destinations)
+    }
+
+    /// A pooled connection (reset and alive) or a new one.
+    async fn connection(&self, host: &str, address: SocketAddr) -> std::result::Result<Connection, ConnectError> {
+        while let Some(mut pooled) = self.pool.take(address) {
+            if pooled.reset().await {
+                return Ok(pooled);
+            }
+        }
+        let relay = self.config.relay.as_ref();
+        let credentials = relay.and_then(|r| r.username.as_deref().zip(r.password.as_deref()));
+        let dial = Dial {
+            address,
+            host,
+            helo: &self.config.hostname,
+            policy: if relay.is_some() { crate::TlsPolicy::Enforced } else { self.config.tls },
+            implicit_tls: relay.is_some_and(|r| r.implicit_tls),
+            credentials,
+            connect_timeout: self.config.connect_timeout,
+            command_timeout: self.config.command_timeout,
+            tls: &self.tls,
+        };
+        let connection = Connection::open(&dial).await?;
+        self.pool.note_opened();
+        Ok(connection)
+    }
+}

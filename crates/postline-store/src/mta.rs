@@ -1,0 +1,129 @@
+//! What the outbound MTA reads and keeps: emails with attachment bytes, signed
+//! renderings, DKIM keys, suppression entries.
+
+use async_trait::async_trait;
+use postline_core::{
+    Result,
+    clock::{Timestamp, to_micros},
+    delivery::suppression::{Reason, Suppression},
+    dkim::DkimKey,
+    emails::{AttachmentContent, Email},
+    ids::{EmailId, TeamId},
+    store::{EmailStore, MtaStore},
+};
+
+use crate::{Db, error::db, rows};
+
+#[async_trait]
+impl MtaStore for Db {
+    async fn outbound_email(&self, id: EmailId) -> Result<Option<(Email, Vec<AttachmentContent>)>> {
+        let team: Option<String> = sqlx::query_scalar("SELECT team_id FROM emails WHERE id = $1")
+            .bind(id.to_string())
+            .fetch_optional(&self.pool)
+            .await
+            .map_err(db)?;
+        let Some(team) = team else { return Ok(None) };
+        let team_id =
+            TeamId(uuid::Uuid::parse_str(&team).map_err(|_| postline_core::Error::Internal("bad team id".into()))?);
+        let Some(email) = self.get_email(team_id, id).await? else { return Ok(None) };
+        let ids: Vec<String> = sqlx::query_scalar("SELECT id FROM attachments WHERE email_id = $1 ORDER BY id")
+            .bind(id.to_string())
+            .fetch_all(&self.pool)
+            .await
+            .map_err(db)?;
+        let mut attachments = Vec::with_capacity(ids.len());
+        for raw in ids {
+            let attachment_id = postline_core::ids::AttachmentId::parse(&raw)?;
+            if let Some((meta, content)) = self.attachment_content(team_id, id, attachment_id).await? {
+                attachments.push(AttachmentContent { meta, content });
+            }
+        }
+        Ok(Some((email, attachments)))
+    }
+
+    async fn rendered_message(&self, id: EmailId) -> Result<Option<Vec<u8>>> {
+        sqlx::query_scalar("SELECT mime FROM rendered_messages WHERE email_id = $1")
+            .bind(id.to_string())
+            .fetch_optional(&self.pool)
+            .await
+            .map_err(db)
+    }
+
+    async fn save_rendered_message(&self, id: EmailId, mime: &[u8], at: Timestamp) -> Result<Vec<u8>> {
+        {
+            let _turn = self.write_turn().await;
+            sqlx::query(
+                "INSERT INTO rendered_messages (email_id, mime, created_at) VALUES ($1, $2, $3) \
+                 ON CONFLICT (email_id) DO NOTHING",
+            )
+            .bind(id.to_string())
+            .bind(mime)
+            .bind(to_micros(at))
+            .execute(&self.pool)
+            .await
+            .map_err(db)?;
+        }
+        Ok(self.rendered_message(id).await?.unwrap_or_else(|| mime.to_vec()))
+    }
+
+    async fn dkim_key(&self, domain: &str) -> Result<Option<DkimKey>> {
+        let row = sqlx::query(
+            "SELECT domain, selector, rsa_private, ed25519_private, created_at FROM dkim_keys WHERE domain = $1",
+        )
+        .bind(domain)
+        .fetch_optional(&self.pool)
+        .await
+        .map_err(db)?;
+        row.map(|row| {
+            Ok(DkimKey {
+                domain: rows::get(&row, "domain")?,
+                selector: rows::get(&row, "selector")?,
+                rsa_private: rows::get(&row, "rsa_private")?,
+                ed25519_private: rows::get(&row, "ed25519_private")?,
+                created_at: rows::time(&row, "created_at")?,
+            })
+        })
+        .transpose()
+    }
+
+    async fn insert_dkim_key(&self, key: &DkimKey) -> Result<DkimKey> {
+        {
+            let _turn = self.write_turn().await;
+            sqlx::query(
+                "INSERT INTO dkim_keys (domain, selector, rsa_private, ed25519_private, created_at) \
+                 VALUES ($1, $2, $3, $4, $5) ON CONFLICT (domain) DO NOTHING",
+            )
+            .bind(&key.domain)
+            .bind(&key.selector)
+            .bind(key.rsa_private.as_slice())
+            .bind(key.ed25519_private.as_deref())
+            .bind(to_micros(key.created_at))
+            .execute(&self.pool)
+            .await
+            .map_err(db)?;
+        }
+        self.dkim_key(&key.domain).await?.ok_or_else(|| postline_core::Error::Internal("DKIM key vanished".into()))
+    }
+
+    async fn suppression(&self, team_id: TeamId, email: &str) -> Result<Option<Suppression>> {
+        let row = sqlx::query(
+            "SELECT email, reason, source_email_id, created_at FROM suppressions WHERE team_id = $1 AND email = $2",
+        )
+        .bind(team_id.to_string())
+        .bind(email)
+        .fetch_optional(&self.pool)
+        .await
+        .map_err(db)?;
+        row.map(|row| {
+            let reason: String = rows::get(&row, "reason")?;
+            Ok(Suppression {
+                team_id,
+                email: rows::get(&row, "email")?,
+                reason: Reason::parse(&reason),
+                source_email_id: rows::opt_uuid(&row, "source_email_id")?.map(EmailId),
+                created_at: rows::time(&row, "created_at")?,
+            })
+        })
+        .transpose()
+    }
+}
