@@ -90,7 +90,7 @@ pub fn sign(key: &DkimKey, message: &[u8]) -> Result<Vec<u8>> {
     if let Some(ed) = ed25519_key(key)? {
         let signature = DkimSigner::from_key(ed)
             .domain(&key.domain)
-            .selector(&key.selector)
+            .selector(ed25519_selector(key))
             .headers(SIGNED_HEADERS.iter().copied())
             .header_canonicalization(Canonicalization::Relaxed)
             .body_canonicalization(Canonicalization::Relaxed)
@@ -101,6 +101,12 @@ pub fn sign(key: &DkimKey, message: &[u8]) -> Result<Vec<u8>> {
     signed.extend_from_slice(rsa.to_header().as_bytes());
     signed.extend_from_slice(message);
     Ok(signed)
+}
+
+/// The selector of the Ed25519 key: its own, so each key has its own TXT record
+/// (verifiers read one record per selector).
+pub fn ed25519_selector(key: &DkimKey) -> String {
+    format!("{}-ed25519", key.selector)
 }
 
 /// The TXT record value publishing the RSA key: `v=DKIM1; k=rsa; p=<SubjectPublicKeyInfo>`.
@@ -160,7 +166,9 @@ mod tests {
         let signed = String::from_utf8(sign(&key, message).unwrap()).unwrap();
         assert_eq!(signed.matches("DKIM-Signature:").count(), 2);
         assert!(signed.contains("a=ed25519-sha256") && signed.contains("a=rsa-sha256"));
-        assert!(signed.contains("d=example.org") && signed.contains("s=resend"));
+        assert!(
+            signed.contains("d=example.org") && signed.contains("s=resend;") && signed.contains("s=resend-ed25519;")
+        );
         assert!(signed.contains("c=relaxed/relaxed"));
         assert!(signed.ends_with("hello\r\n"));
         let record = rsa_record(&key).unwrap();

@@ -1,6 +1,6 @@
 //! Smoke tests with the official Resend SDKs (npm `resend`, PyPI `resend`), unchanged
 //! but for the base URL, against `postline serve`. The scripts live in `sdk-tests/`;
-//! `scripts/test` installs their dependencies and sets `POSTLINE_REQUIRE_SDK_TESTS=1`,
+//! `scripts/test` installs their dependencies and sets `POSTLINE_REQUIRE_EXTERNAL_TESTS=1`,
 //! so in CI a missing SDK is a failure, not a skip.
 
 use std::{path::PathBuf, process::Command};
@@ -14,7 +14,7 @@ fn sdk_dir(name: &str) -> PathBuf {
 }
 
 fn required() -> bool {
-    std::env::var("POSTLINE_REQUIRE_SDK_TESTS").is_ok_and(|v| v == "1")
+    std::env::var("POSTLINE_REQUIRE_EXTERNAL_TESTS").is_ok_and(|v| v == "1")
 }
 
 fn ready(marker: &std::path::Path, what: &str) -> bool {
