@@ -65,6 +65,7 @@ pub fn router(state: AppState) -> Router {
         .route("/shared", get(public::shared_email))
         .route("/downloads/attachments", get(public::download))
         .route("/health", get(health))
+        .route("/metrics", get(metrics))
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
         .layer(middleware::map_response(json_content_type))
@@ -73,6 +74,13 @@ pub fn router(state: AppState) -> Router {
 
 async fn health() -> Json<serde_json::Value> {
     Json(json!({"status": "ok"}))
+}
+
+/// Prometheus metrics (text exposition format). Like `/health`, it carries no
+/// team data; operators keep it off the public internet.
+async fn metrics(axum::extract::State(state): axum::extract::State<AppState>) -> Result<Response, ApiError> {
+    let body = state.postline.render_metrics().await?;
+    Ok(([(header::CONTENT_TYPE, "text/plain; version=0.0.4; charset=utf-8")], body).into_response())
 }
 
 async fn not_found() -> ApiError {

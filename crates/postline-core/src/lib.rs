@@ -14,6 +14,7 @@ pub mod emails;
 pub mod error;
 pub mod idempotency;
 pub mod ids;
+pub mod metrics;
 pub mod pagination;
 pub mod postline;
 pub mod remote;

@@ -33,6 +33,7 @@ pub struct Postline {
     pub(crate) settings: Arc<Settings>,
     /// Poked when new work is queued, so idle workers start at once.
     pub(crate) queue_wake: Arc<Notify>,
+    pub(crate) metrics: Arc<crate::metrics::Metrics>,
 }
 
 impl Postline {
@@ -44,7 +45,15 @@ impl Postline {
         settings: Settings,
     ) -> Result<Self> {
         let signer = Signer::new(store.secret("link-signing").await?);
-        Ok(Postline { store, clock, remote, signer, settings: Arc::new(settings), queue_wake: Arc::new(Notify::new()) })
+        Ok(Postline {
+            store,
+            clock,
+            remote,
+            signer,
+            settings: Arc::new(settings),
+            queue_wake: Arc::new(Notify::new()),
+            metrics: Arc::default(),
+        })
     }
 
     /// The clock everything uses.

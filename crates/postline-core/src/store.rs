@@ -115,6 +115,8 @@ pub trait QueueStore {
     /// the email's `last_event`, all in one transaction. For each row, `false` if its
     /// lease was lost meanwhile (its outcome is then not recorded).
     async fn complete_deliveries(&self, outcomes: &[(ClaimedDelivery, DeliveryOutcome)]) -> Result<Vec<bool>>;
+    /// Copies waiting for delivery (queued, due or not), per route.
+    async fn queue_depth(&self) -> Result<Vec<(String, i64)>>;
 }
 
 /// What the outbound MTA needs: the message, its rendering, signing keys, suppression.

@@ -64,6 +64,7 @@ impl QueueStore for Db {
                     kind: RecipientKind::parse(&kind),
                     route,
                     attempts: u32::try_from(attempts).unwrap_or_default(),
+                    due_at: rows::time(row, "due_at")?,
                     // Rows written before expiry existed expire 72 h after they were due.
                     expires_at: rows::opt_time(row, "expires_at")?
                         .unwrap_or(rows::time(row, "due_at")? + postline_core::Settings::DEFAULT_DELIVERY_EXPIRY),
@@ -84,6 +85,16 @@ impl QueueStore for Db {
         }
         tx.commit().await.map_err(db)?;
         Ok(recorded)
+    }
+
+    async fn queue_depth(&self) -> Result<Vec<(String, i64)>> {
+        let found = sqlx::query(
+            "SELECT route, COUNT(*) AS depth FROM deliveries WHERE status = 'queued' GROUP BY route ORDER BY route",
+        )
+        .fetch_all(&self.pool)
+        .await
+        .map_err(db)?;
+        found.iter().map(|row| Ok((rows::get(row, "route")?, rows::get(row, "depth")?))).collect()
     }
 }
 

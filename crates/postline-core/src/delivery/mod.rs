@@ -56,6 +56,8 @@ pub struct ClaimedDelivery {
     pub attempts: u32,
     /// When retrying stops.
     pub expires_at: Timestamp,
+    /// When this attempt was due (the acceptance or scheduled time on the first).
+    pub due_at: Timestamp,
     /// Identifies this lease, so a worker whose lease expired cannot record an outcome.
     pub lease_token: String,
 }

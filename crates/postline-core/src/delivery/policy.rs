@@ -156,6 +156,7 @@ mod tests {
             route: Route::Smtp,
             attempts,
             expires_at: chrono::Utc::now() + expires_in,
+            due_at: chrono::Utc::now(),
             lease_token: "t".into(),
         }
     }

@@ -54,7 +54,17 @@ impl Worker {
         let claimed = self.postline.store.claim_due(self.route, now, now + self.transport.lease(), BATCH).await?;
         let attempted = claimed.len();
         let (mut outcomes, to_attempt) = self.screen_suppressed(claimed).await?;
+        let started = std::time::Instant::now();
         outcomes.extend(self.transport.attempt(to_attempt).await);
+        let metrics = &self.postline.metrics;
+        metrics.attempt_duration.observe(started.elapsed().as_secs_f64());
+        let finished = self.postline.clock.now();
+        for (row, outcome) in &outcomes {
+            metrics.outcome(outcome.status);
+            if outcome.status == super::DeliveryStatus::Delivered {
+                metrics.delivery_latency.observe((finished - row.due_at).num_milliseconds().max(0) as f64 / 1000.0);
+            }
+        }
         // One transaction for the round: the queue's writes stay few under load.
         let recorded = self.postline.store.complete_deliveries(&outcomes).await?;
         for ((row, _), kept) in outcomes.iter().zip(recorded) {

@@ -115,7 +115,9 @@ impl Postline {
     /// Accepts prepared emails durably (with the idempotent response, if any) and
     /// wakes the workers. After `Ok`, nothing accepted is ever lost.
     pub async fn accept(&self, emails: Vec<NewEmail>, completion: Option<Completion>) -> Result<()> {
+        let count = emails.len();
         self.store.accept(emails, completion).await?;
+        self.metrics.accepted(count);
         self.wake_workers();
         Ok(())
     }

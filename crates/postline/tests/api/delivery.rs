@@ -85,6 +85,11 @@ async fn mail_is_signed_and_delivered_to_the_recipients_mx(app: TestApp) {
     let events = timeline(&app, &id).await;
     assert_eq!(kinds(&events), ["queued", "sent", "delivered", "sent", "delivered"]);
     assert!(events[2]["data"]["smtp_response"].as_str().unwrap().starts_with("250"), "{}", events[2]);
+
+    let metrics = app.client.get(format!("{}/metrics", app.base_url)).send().await.unwrap().text().await.unwrap();
+    assert!(metrics.contains("postline_emails_accepted_total 1"), "{metrics}");
+    assert!(metrics.contains("postline_delivery_outcomes_total{outcome=\"delivered\"} 2"), "{metrics}");
+    assert!(metrics.contains("postline_delivery_latency_seconds_count 2"), "{metrics}");
 }
 
 async fn temporary_failures_are_retried_with_backoff_until_delivered(app: TestApp) {
@@ -94,6 +99,9 @@ async fn temporary_failures_are_retried_with_backoff_until_delivered(app: TestAp
     let id = send(&app, json!("bob@acme-customer.io")).await;
     assert_eq!(app.drain().await, 1);
     assert_eq!(last_event(&app, &id).await, "delivery_delayed");
+    let metrics = app.client.get(format!("{}/metrics", app.base_url)).send().await.unwrap().text().await.unwrap();
+    assert!(metrics.contains("postline_delivery_outcomes_total{outcome=\"deferred\"} 1"), "{metrics}");
+    assert!(metrics.contains("postline_queue_depth{route=\"smtp\"} 1"), "a deferred copy is still queued: {metrics}");
     let events = timeline(&app, &id).await;
     assert!(events[2]["data"]["delivery_delayed"]["reason"].as_str().unwrap().contains("451"), "{}", events[2]);
 
