@@ -32,6 +32,9 @@ pub struct Relay {
     pub implicit_tls: bool,
     pub username: Option<String>,
     pub password: Option<String>,
+    /// Verify the relay's certificate (default). `?tls_verify=false` turns it off
+    /// for relays with self-signed certificates on private networks.
+    pub verify_certificate: bool,
 }
 
 impl std::fmt::Debug for Relay {
@@ -41,13 +44,21 @@ impl std::fmt::Debug for Relay {
             .field("port", &self.port)
             .field("implicit_tls", &self.implicit_tls)
             .field("username", &self.username)
+            .field("verify_certificate", &self.verify_certificate)
             .finish_non_exhaustive()
     }
 }
 
 impl Relay {
-    /// Parses `smtp://user:pass@host:587` or `smtps://host:465`.
+    /// Parses `smtp://user:pass@host:587`, `smtps://host:465`, optionally with
+    /// `?tls_verify=false`.
     pub fn parse(raw: &str) -> Result<Self, String> {
+        let (raw, query) = raw.split_once('?').unwrap_or((raw, ""));
+        let verify_certificate = match query {
+            "" | "tls_verify=true" => true,
+            "tls_verify=false" => false,
+            other => return Err(format!("unknown relay option `{other}`: only tls_verify=false is understood")),
+        };
         let (scheme, rest) = raw.split_once("://").ok_or("the relay must look like smtp://host:587")?;
         let implicit_tls = match scheme {
             "smtp" => false,
@@ -74,7 +85,7 @@ impl Relay {
                 None => (Some(decode(c)), None),
             },
         };
-        Ok(Relay { host: host.to_string(), port, implicit_tls, username, password })
+        Ok(Relay { host: host.to_string(), port, implicit_tls, username, password, verify_certificate })
     }
 }
 
@@ -161,6 +172,8 @@ mod tests {
         assert_eq!(relay.password.as_deref(), Some("p:ss"));
         let implicit = Relay::parse("smtps://relay.example.net").unwrap();
         assert_eq!((implicit.port, implicit.implicit_tls, implicit.username), (465, true, None));
+        assert!(Relay::parse("smtp://relay.example.net:25?tls_verify=false").is_ok_and(|r| !r.verify_certificate));
+        assert!(Relay::parse("smtp://relay.example.net:25?tls_verify=maybe").is_err());
         assert!(Relay::parse("http://x").is_err());
         assert!(Relay::parse("smtp://:25").is_err());
         assert!(!format!("{relay:?}").contains("p:ss"), "passwords are not logged");

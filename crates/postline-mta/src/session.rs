@@ -16,10 +16,11 @@ use crate::config::TlsPolicy;
 /// Why a connection could not be used.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum ConnectError {
-    /// Worth trying another host or later: refused, timeout, 4xx greeting, TLS failure.
+    /// Worth trying another host or later: refused, timeout, 4xx greeting, TLS failure,
+    /// relay credentials refused.
     #[error("{0}")]
     Temporary(String),
-    /// Will not work with this destination: TLS required but not offered, 5xx greeting, AUTH refused.
+    /// Will not work with this destination: TLS required but not offered, 5xx greeting.
     #[error("{0}")]
     Permanent(String),
 }
@@ -129,7 +130,8 @@ impl Connection {
         if let Some((username, password)) = dial.credentials {
             let credentials = Credentials::new(username.to_string(), password.to_string());
             with_client!(&mut client, c => c.authenticate(&credentials, &capabilities).await.map(|_| ())).map_err(
-                |e| ConnectError::Permanent(format!("{} refused the relay credentials: {}", dial.host, describe(&e))),
+                // An operator's misconfiguration: defer, so fixing it delivers the backlog.
+                |e| ConnectError::Temporary(format!("{} refused the relay credentials: {}", dial.host, describe(&e))),
             )?;
         }
         let encrypted = matches!(client, Client::Tls(_));

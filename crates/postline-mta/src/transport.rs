@@ -61,7 +61,7 @@ impl SmtpTransport {
         // Opportunistic and enforced TLS to MX hosts encrypt without authenticating
         // the server (as RFC 7435 describes; MX hosts rarely have certificates for
         // the names that point at them). Relays are verified.
-        let verify = config.relay.is_some();
+        let verify = config.relay.as_ref().is_some_and(|r| r.verify_certificate);
         let tls = mail_send::smtp::tls::build_tls_connector(!verify)?;
         Ok(SmtpTransport {
             inner: Arc::new(Inner {

@@ -32,6 +32,8 @@ pub struct Script {
     pub data_reply: String,
     /// Close the connection instead of answering the end of the message data.
     pub drop_after_data: bool,
+    /// Require `AUTH PLAIN` with these credentials before MAIL (a relay).
+    pub auth: Option<(String, String)>,
 }
 
 impl Default for Script {
@@ -45,6 +47,7 @@ impl Default for Script {
             rcpt_replies: HashMap::new(),
             data_reply: "250 2.0.0 queued as 1234".into(),
             drop_after_data: false,
+            auth: None,
         }
     }
 }
@@ -171,6 +174,7 @@ impl SmtpSink {
         let mut io = BufReader::new(io);
         let mut mail_from = None;
         let mut recipients = Vec::new();
+        let mut authenticated = false;
         loop {
             let mut line = String::new();
             if io.read_line(&mut line).await.ok()? == 0 {
@@ -192,11 +196,27 @@ impl SmtpSink {
                 if script.starttls && !tls {
                     lines.push("250-STARTTLS".into());
                 }
+                if script.auth.is_some() {
+                    lines.push("250-AUTH PLAIN".into());
+                }
                 lines.push("250 SMTPUTF8".into());
                 Self::reply(&mut io, &lines.join("\r\n")).await;
             } else if upper == "STARTTLS" && script.starttls && !tls {
                 Self::reply(&mut io, "220 2.0.0 ready to start TLS").await;
                 return Some(io.into_inner());
+            } else if upper.starts_with("AUTH PLAIN") {
+                use base64::Engine;
+                let given = command.split_whitespace().nth(2).unwrap_or_default();
+                let decoded = base64::engine::general_purpose::STANDARD.decode(given).unwrap_or_default();
+                let parts: Vec<&[u8]> = decoded.split(|b| *b == 0).collect();
+                let ok = match (&script.auth, parts.as_slice()) {
+                    (Some((user, pass)), [_, u, p]) => *u == user.as_bytes() && *p == pass.as_bytes(),
+                    _ => false,
+                };
+                authenticated = ok;
+                Self::reply(&mut io, if ok { "235 2.7.0 authenticated" } else { "535 5.7.8 bad credentials" }).await;
+            } else if upper.starts_with("MAIL FROM:") && script.auth.is_some() && !authenticated {
+                Self::reply(&mut io, "530 5.7.0 authentication required").await;
             } else if upper.starts_with("MAIL FROM:") {
                 let address = command[10..].split('>').next().unwrap_or_default().trim_start_matches('<').to_string();
                 if script.mail_reply.starts_with('2') {

@@ -25,6 +25,7 @@ backend_tests!(
     a_dropped_connection_defers_the_message,
     a_crashed_workers_rows_are_delivered_after_the_lease_expires,
     two_workers_never_deliver_a_recipient_twice,
+    relay_mode_sends_everything_through_the_smarthost_with_auth,
 );
 
 const DOMAIN: &str = "acme-customer.io";
@@ -221,6 +222,11 @@ async fn messages_to_one_destination_share_a_connection(app: TestApp) {
     assert_eq!(sink.connections(), 1, "five messages over one connection");
     assert!(sink.received().iter().all(|m| m.connection == 1));
     assert!(sink.commands().iter().filter(|c| *c == "RSET").count() >= 4, "the session is reset between messages");
+    assert_eq!(
+        app.dns.queries_for(DOMAIN, hickory_proto::rr::RecordType::MX),
+        1,
+        "the MX answer is cached for its TTL"
+    );
     for id in ids {
         assert_eq!(last_event(&app, &id).await, "delivered");
     }
@@ -338,4 +344,29 @@ async fn two_workers_never_deliver_a_recipient_twice(app: TestApp) {
         .map(|m| m.text().lines().find(|l| l.starts_with("Message-ID:")).unwrap().to_string() + &m.recipients.join(","))
         .collect();
     assert_eq!(ids.len(), 1000, "no (message, recipient) pair was delivered twice");
+}
+
+async fn relay_mode_sends_everything_through_the_smarthost_with_auth(app: TestApp) {
+    let relay =
+        SmtpSink::start_with(Script { auth: Some(("postline".into(), "s3cret".into())), ..Script::default() }).await;
+    let url = format!("smtp://postline:s3cret@127.0.0.1:{}?tls_verify=false", relay.address.port());
+    let app = app_with(app.backend, &relay, |o| o.mta.relay = Some(postline_mta::Relay::parse(&url).unwrap())).await;
+    // No DNS records for these domains: the relay is the only destination.
+    let id = send(&app, json!(["bob@nowhere-in-dns.example", "eve@elsewhere.example"])).await;
+    app.drain().await;
+    assert_eq!(last_event(&app, &id).await, "delivered");
+    let received = relay.received();
+    assert_eq!(received.len(), 2, "one transaction per recipient domain");
+    assert!(received.iter().all(|m| m.tls), "relays are only used over TLS");
+    assert!(relay.commands().iter().any(|c| c.starts_with("AUTH PLAIN")));
+
+    let wrong = format!("smtp://postline:wrong@127.0.0.1:{}?tls_verify=false", relay.address.port());
+    let refused =
+        app_with(app.backend, &relay, |o| o.mta.relay = Some(postline_mta::Relay::parse(&wrong).unwrap())).await;
+    let id = send(&refused, json!("bob@nowhere-in-dns.example")).await;
+    refused.drain().await;
+    // A misconfigured relay defers rather than bounces: fixing the credentials delivers the backlog.
+    assert_eq!(last_event(&refused, &id).await, "delivery_delayed");
+    let delayed = timeline(&refused, &id).await.last().unwrap()["data"]["delivery_delayed"].clone();
+    assert!(delayed["reason"].as_str().unwrap().contains("refused the relay credentials"), "{delayed}");
 }
