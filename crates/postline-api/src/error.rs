@@ -52,6 +52,7 @@ impl From<Error> for ApiError {
                     Invalid::Attachment => (S::UNPROCESSABLE_ENTITY, "invalid_attachment"),
                     Invalid::Access => (S::UNPROCESSABLE_ENTITY, "invalid_access"),
                     Invalid::IdempotencyKey => (S::BAD_REQUEST, "invalid_idempotency_key"),
+                    Invalid::Region => (S::UNPROCESSABLE_ENTITY, "invalid_region"),
                 };
                 ApiError::new(status, name, message)
             }

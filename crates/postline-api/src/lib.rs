@@ -8,6 +8,7 @@
 mod api_keys;
 mod attachments;
 pub mod auth;
+mod domains;
 mod emails;
 pub mod error;
 pub mod extract;
@@ -55,6 +56,9 @@ pub fn router(state: AppState) -> Router {
         .route("/emails/{id}/events", get(emails::events))
         .route("/emails/{id}/attachments", get(attachments::list))
         .route("/emails/{id}/attachments/{attachment_id}", get(attachments::get))
+        .route("/domains", post(domains::create).get(domains::list))
+        .route("/domains/{id}", get(domains::get).patch(domains::update).delete(domains::remove))
+        .route("/domains/{id}/verify", post(domains::verify))
         .route("/api-keys", post(api_keys::create).get(api_keys::list))
         .route("/api-keys/{id}", patch(api_keys::update).delete(api_keys::remove))
         .layer(DefaultBodyLimit::max(MAX_BODY));

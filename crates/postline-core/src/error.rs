@@ -29,6 +29,8 @@ pub enum Invalid {
     Access,
     /// The `Idempotency-Key` header is malformed (`invalid_idempotency_key`, 400).
     IdempotencyKey,
+    /// A region this installation does not offer (`invalid_region`, 422).
+    Region,
 }
 
 /// Every way a domain operation can fail.

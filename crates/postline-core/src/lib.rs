@@ -10,6 +10,7 @@ pub mod api_keys;
 pub mod clock;
 pub mod delivery;
 pub mod dkim;
+pub mod domains;
 pub mod emails;
 pub mod error;
 pub mod idempotency;
@@ -23,4 +24,4 @@ pub mod store;
 pub mod teams;
 
 pub use error::{Error, Invalid, Result};
-pub use postline::{Postline, Settings};
+pub use postline::{Ports, Postline, Settings};

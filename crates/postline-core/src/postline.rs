@@ -16,6 +16,11 @@ pub struct Settings {
     pub region: String,
     /// How long a recipient's copy is retried before it bounces.
     pub delivery_expiry: chrono::Duration,
+    /// The regions this installation offers, with the host names their DNS records name.
+    /// This node's region is one of them.
+    pub regions: Vec<crate::domains::records::RegionHosts>,
+    /// DKIM selector for new domains' keys.
+    pub dkim_selector: String,
 }
 
 impl Settings {
@@ -34,16 +39,24 @@ pub struct Postline {
     /// Poked when new work is queued, so idle workers start at once.
     pub(crate) queue_wake: Arc<Notify>,
     pub(crate) metrics: Arc<crate::metrics::Metrics>,
+    pub(crate) dns: Arc<dyn crate::domains::dns::DnsLookup>,
+    pub(crate) dkim: Arc<dyn crate::domains::dns::DkimKeys>,
+    /// Poked when a domain's check is due now (verification requested).
+    pub(crate) domain_wake: Arc<Notify>,
+}
+
+/// The adapters the domain calls out to.
+#[derive(Clone)]
+pub struct Ports {
+    pub remote: Arc<dyn RemoteFiles>,
+    pub dns: Arc<dyn crate::domains::dns::DnsLookup>,
+    pub dkim: Arc<dyn crate::domains::dns::DkimKeys>,
 }
 
 impl Postline {
     /// Builds the application, loading the link-signing secret from the store.
-    pub async fn new(
-        store: Arc<dyn Store>,
-        clock: Arc<dyn Clock>,
-        remote: Arc<dyn RemoteFiles>,
-        settings: Settings,
-    ) -> Result<Self> {
+    pub async fn new(store: Arc<dyn Store>, clock: Arc<dyn Clock>, ports: Ports, settings: Settings) -> Result<Self> {
+        let Ports { remote, dns, dkim } = ports;
         let signer = Signer::new(store.secret("link-signing").await?);
         Ok(Postline {
             store,
@@ -53,6 +66,9 @@ impl Postline {
             settings: Arc::new(settings),
             queue_wake: Arc::new(Notify::new()),
             metrics: Arc::default(),
+            dns,
+            dkim,
+            domain_wake: Arc::new(Notify::new()),
         })
     }
 
@@ -76,6 +92,11 @@ impl Postline {
         let team = Team { id: crate::ids::TeamId::new(), name: name.to_string(), created_at: self.clock.now() };
         self.store.insert_team(&team).await?;
         Ok(team)
+    }
+
+    /// Notified when a domain check is due at once.
+    pub fn domain_wake(&self) -> Arc<Notify> {
+        self.domain_wake.clone()
     }
 
     /// Wakes idle workers: new work is queued.

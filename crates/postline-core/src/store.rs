@@ -15,6 +15,7 @@ use crate::{
     delivery::suppression::Suppression,
     delivery::{ClaimedDelivery, DeliveryOutcome},
     dkim::DkimKey,
+    domains::Domain,
     emails::{Attachment, AttachmentContent, Email, EmailEvent, NewEmail},
     idempotency::{Claim, Completion},
     ids::{ApiKeyId, AttachmentId, DomainId, EmailId, TeamId},
@@ -43,15 +44,31 @@ pub trait ApiKeyStore {
     async fn delete_api_key(&self, team_id: TeamId, id: ApiKeyId) -> Result<bool>;
 }
 
-/// Domains (the domains issue grows this trait).
+/// Sending domains.
 #[async_trait]
 pub trait DomainStore {
+    async fn insert_domain(&self, domain: &Domain) -> Result<()>;
+    async fn get_domain(&self, team_id: TeamId, id: DomainId) -> Result<Option<Domain>>;
+    async fn list_domains(&self, team_id: TeamId, page: &PageRequest) -> Result<Page<Domain>>;
+    /// Writes every mutable field of the domain.
+    async fn save_domain(&self, domain: &Domain) -> Result<()>;
+    /// `false` when no such domain exists in the team.
+    async fn delete_domain(&self, team_id: TeamId, id: DomainId) -> Result<bool>;
+    /// The team's domain with this (lower-cased) name.
+    async fn domain_by_name(&self, team_id: TeamId, name: &str) -> Result<Option<Domain>>;
+    /// Whether another team has this name in a sending state (verified or temporarily failing).
+    async fn name_verified_elsewhere(&self, team_id: TeamId, name: &str) -> Result<bool>;
+    /// Leases domains whose check is due (by moving their next check to `lease_until`).
+    async fn claim_due_domains(&self, now: Timestamp, lease_until: Timestamp, limit: u32) -> Result<Vec<Domain>>;
+
     /// The domain's name, if it exists in the team.
-    async fn domain_name(&self, team_id: TeamId, id: DomainId) -> Result<Option<String>>;
+    async fn domain_name(&self, team_id: TeamId, id: DomainId) -> Result<Option<String>> {
+        Ok(self.get_domain(team_id, id).await?.map(|d| d.name))
+    }
 
     /// Whether the domain exists in the team.
     async fn domain_exists(&self, team_id: TeamId, id: DomainId) -> Result<bool> {
-        Ok(self.domain_name(team_id, id).await?.is_some())
+        Ok(self.get_domain(team_id, id).await?.is_some())
     }
 }
 

@@ -176,3 +176,26 @@ mod tests {
         assert!(ed25519_record(&key).unwrap().unwrap().starts_with("v=DKIM1; k=ed25519; p="));
     }
 }
+
+/// The domain's DKIM port: generates keys and the TXT records that publish them.
+#[derive(Debug, Clone, Copy)]
+pub struct KeyMaker {
+    /// Also make an Ed25519 key for dual signing.
+    pub ed25519: bool,
+}
+
+impl postline_core::domains::dns::DkimKeys for KeyMaker {
+    fn generate(&self, domain: &str, selector: &str, now: Timestamp) -> Result<DkimKey> {
+        generate(domain, selector, self.ed25519, now)
+    }
+
+    fn publish(&self, key: &DkimKey) -> Result<Vec<postline_core::domains::records::PublishedKey>> {
+        use postline_core::domains::records::PublishedKey;
+        let mut published =
+            vec![PublishedKey { selector: key.selector.clone(), value: rsa_record(key)?, ed25519: false }];
+        if let Some(value) = ed25519_record(key)? {
+            published.push(PublishedKey { selector: ed25519_selector(key), value, ed25519: true });
+        }
+        Ok(published)
+    }
+}

@@ -42,10 +42,23 @@ pub struct MxResolver {
 }
 
 impl MxResolver {
-    /// A resolver asking `servers` (UDP, then TCP for truncated answers), or the
-    /// system's configuration when `servers` is empty.
+    /// A caching resolver asking `servers` (UDP, then TCP for truncated answers),
+    /// or the system's configuration when `servers` is empty.
     pub fn new(servers: &[SocketAddr]) -> Result<Self, String> {
+        Self::with_cache(servers, true)
+    }
+
+    /// A resolver that never answers from cache: domain verification must see a
+    /// record the moment the user fixes it.
+    pub fn uncached(servers: &[SocketAddr]) -> Result<Self, String> {
+        Self::with_cache(servers, false)
+    }
+
+    fn with_cache(servers: &[SocketAddr], cache: bool) -> Result<Self, String> {
         let mut options = ResolverOpts::default();
+        if !cache {
+            options.cache_size = 0;
+        }
         options.timeout = std::time::Duration::from_secs(5);
         options.attempts = 2;
         let builder = if servers.is_empty() {
@@ -124,6 +137,93 @@ impl MxResolver {
                 Err(DnsFailure::NoMailServers(host.to_string()))
             }
             Err(error) => Err(DnsFailure::Temporary(host.to_string(), error.to_string())),
+        }
+    }
+}
+
+mod verification {
+    //! The domain-verification port, answered by the same resolver.
+
+    use async_trait::async_trait;
+    use hickory_resolver::proto::rr::{RData, RecordType};
+    use postline_core::domains::{checks::Answer, dns::DnsLookup};
+
+    use super::MxResolver;
+
+    fn fqdn(name: &str) -> String {
+        format!("{}.", name.trim_end_matches('.'))
+    }
+
+    impl MxResolver {
+        async fn answers(&self, name: &str, record_type: RecordType) -> Answer<RData> {
+            match self.resolver.lookup(fqdn(name).as_str(), record_type).await {
+                Ok(lookup) => Answer::Records(
+                    lookup
+                        .answers()
+                        .iter()
+                        .filter(|r| r.record_type() == record_type)
+                        .map(|r| r.data.clone())
+                        .collect(),
+                ),
+                Err(error) if error.is_nx_domain() => Answer::NxDomain,
+                Err(error) if error.is_no_records_found() => Answer::Records(Vec::new()),
+                Err(error) => Answer::Failed(error.to_string()),
+            }
+        }
+    }
+
+    fn map<T>(answer: Answer<RData>, f: impl Fn(RData) -> Option<T>) -> Answer<T> {
+        match answer {
+            Answer::Records(records) => Answer::Records(records.into_iter().filter_map(f).collect()),
+            Answer::NxDomain => Answer::NxDomain,
+            Answer::Failed(reason) => Answer::Failed(reason),
+        }
+    }
+
+    #[async_trait]
+    impl DnsLookup for MxResolver {
+        async fn mx(&self, name: &str) -> Answer<(u16, String)> {
+            map(self.answers(name, RecordType::MX).await, |data| match data {
+                RData::MX(mx) => Some((mx.preference, mx.exchange.to_ascii())),
+                _ => None,
+            })
+        }
+
+        async fn txt(&self, name: &str) -> Answer<String> {
+            map(self.answers(name, RecordType::TXT).await, |data| match data {
+                RData::TXT(txt) => {
+                    Some(txt.txt_data.iter().map(|part| String::from_utf8_lossy(part).into_owned()).collect::<String>())
+                }
+                _ => None,
+            })
+        }
+
+        async fn cname(&self, name: &str) -> Answer<String> {
+            map(self.answers(name, RecordType::CNAME).await, |data| match data {
+                RData::CNAME(target) => Some(target.0.to_ascii()),
+                _ => None,
+            })
+        }
+
+        async fn nameservers(&self, name: &str) -> Vec<String> {
+            let mut labels: Vec<&str> = name.trim_end_matches('.').split('.').collect();
+            while labels.len() >= 2 {
+                let zone = labels.join(".");
+                if let Answer::Records(records) = self.answers(&zone, RecordType::NS).await {
+                    let hosts: Vec<String> = records
+                        .into_iter()
+                        .filter_map(|d| match d {
+                            RData::NS(ns) => Some(ns.0.to_ascii().trim_end_matches('.').to_string()),
+                            _ => None,
+                        })
+                        .collect();
+                    if !hosts.is_empty() {
+                        return hosts;
+                    }
+                }
+                labels.remove(0);
+            }
+            Vec::new()
         }
     }
 }

@@ -76,6 +76,21 @@ impl DnsServer {
         }
     }
 
+    /// `zone NS host`.
+    pub fn ns(&self, zone: &str, host: &str) {
+        self.add(zone, RecordType::NS, RData::NS(hickory_proto::rr::rdata::NS(name(host))));
+    }
+
+    /// `owner CNAME target`.
+    pub fn cname(&self, owner: &str, target: &str) {
+        self.add(owner, RecordType::CNAME, RData::CNAME(hickory_proto::rr::rdata::CNAME(name(target))));
+    }
+
+    /// Removes every record of `owner` (of any type).
+    pub fn remove(&self, owner: &str) {
+        self.zone.lock().unwrap().retain(|(n, _), _| *n != key(owner));
+    }
+
     /// `owner TXT text`.
     pub fn txt(&self, owner: &str, text: &str) {
         // TXT strings are at most 255 bytes each; long values are split.

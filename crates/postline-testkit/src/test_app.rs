@@ -122,6 +122,9 @@ impl TestApp {
             fetch_timeout: options.fetch_timeout,
             mta: options.mta,
             delivery_expiry: options.delivery_expiry,
+            regions: ["us-east-1", "eu-west-1", "sa-east-1", "ap-northeast-1"]
+                .map(|name| postline_core::domains::records::RegionHosts::derived(name, "postline.test"))
+                .to_vec(),
         };
         let clock = Arc::new(ManualClock::new());
         let app = App::build(&config, clock.clone()).await.expect("build the app");
@@ -172,6 +175,46 @@ impl TestApp {
             .await
             .expect("key")
             .token
+    }
+
+    /// Runs due domain checks until none is due.
+    pub async fn check_domains(&self) -> usize {
+        let mut total = 0;
+        loop {
+            let n = self.app.postline.check_due_domains().await.expect("domain checks");
+            if n == 0 {
+                return total;
+            }
+            total += n;
+        }
+    }
+
+    /// Publishes every record a domain asks for in the test DNS, exactly as given.
+    pub fn publish_records(&self, domain: &serde_json::Value) {
+        let name = domain["name"].as_str().expect("domain name");
+        for record in domain["records"].as_array().expect("records") {
+            let relative = record["name"].as_str().unwrap();
+            let owner = if relative == "@" { name.to_string() } else { format!("{relative}.{name}") };
+            let value = record["value"].as_str().unwrap();
+            match record["type"].as_str().unwrap() {
+                "MX" => self.dns.mx(&owner, record["priority"].as_u64().unwrap_or(10) as u16, value),
+                "CNAME" => self.dns.cname(&owner, value),
+                _ => self.dns.txt(&owner, value),
+            }
+        }
+    }
+
+    /// Adds `name` to the test team, publishes its records, verifies it; returns its id.
+    pub async fn verified_domain(&self, name: &str) -> String {
+        let created = self.post("/domains", serde_json::json!({"name": name})).await;
+        let domain = created.expect(201).clone();
+        self.publish_records(&domain);
+        let id = domain["id"].as_str().expect("id").to_string();
+        self.request(Method::POST, &format!("/domains/{id}/verify"), None).await.expect(200);
+        self.check_domains().await;
+        let status = self.get(&format!("/domains/{id}")).await.body["status"].clone();
+        assert_eq!(status, "verified", "the published records verify");
+        id
     }
 
     /// The app's current (manual) time.

@@ -7,7 +7,7 @@ use std::sync::Arc;
 use anyhow::Context;
 use postline_api::{AppState, rate_limit::RateLimiter};
 use postline_core::{
-    Postline, Settings,
+    Ports, Postline, Settings,
     clock::Clock,
     delivery::{sandbox::SandboxTransport, worker::Worker},
     remote::RemoteFiles,
@@ -50,8 +50,17 @@ impl App {
             public_url: config.public_url.clone(),
             region: config.region.clone(),
             delivery_expiry: config.delivery_expiry,
+            regions: config.regions.clone(),
+            dkim_selector: config.mta.dkim_selector.clone(),
         };
-        let postline = Postline::new(Arc::new(db.clone()), clock, remote, settings)
+        let resolver = postline_mta::dns::MxResolver::uncached(&config.mta.dns_servers)
+            .map_err(|e| anyhow::anyhow!("setting up DNS: {e}"))?;
+        let ports = Ports {
+            remote,
+            dns: Arc::new(resolver),
+            dkim: Arc::new(postline_mta::dkim::KeyMaker { ed25519: config.mta.dkim_ed25519 }),
+        };
+        let postline = Postline::new(Arc::new(db.clone()), clock, ports, settings)
             .await
             .context("loading installation settings")?;
         let router = postline_api::router(AppState {

@@ -50,6 +50,20 @@ pub struct FileConfig {
     pub dkim_ed25519: Option<bool>,
     pub delivery_expiry_hours: Option<u64>,
     pub delivery_concurrency: Option<usize>,
+    pub regions: Option<std::collections::BTreeMap<String, RegionFile>>,
+    pub region_names: Option<String>,
+    pub dns_base: Option<String>,
+}
+
+/// A region's host names in `postline.toml` (`[regions.eu-west-1]`); unset ones are
+/// derived from `dns_base`.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RegionFile {
+    pub feedback_host: Option<String>,
+    pub inbound_host: Option<String>,
+    pub spf_include: Option<String>,
+    pub tracking_host: Option<String>,
 }
 
 /// Settings given on the command line or in the environment.
@@ -109,6 +123,12 @@ pub struct Overrides {
     /// SMTP transactions in flight at once [env: POSTLINE_DELIVERY_CONCURRENCY] [default: 32]
     #[arg(long, env = "POSTLINE_DELIVERY_CONCURRENCY", global = true, hide_env = true)]
     pub delivery_concurrency: Option<usize>,
+    /// Regions this installation offers [env: POSTLINE_REGIONS] [default: us-east-1,eu-west-1,sa-east-1,ap-northeast-1]
+    #[arg(long = "regions", env = "POSTLINE_REGIONS", global = true, hide_env = true)]
+    pub region_names: Option<String>,
+    /// Base of the host names domains' DNS records point at, e.g. mail.example.net [env: POSTLINE_DNS_BASE] [default: the hostname]
+    #[arg(long, env = "POSTLINE_DNS_BASE", global = true, hide_env = true)]
+    pub dns_base: Option<String>,
     /// Configuration file [env: POSTLINE_CONFIG] [default: ./postline.toml if present]
     #[arg(long, env = "POSTLINE_CONFIG", global = true, hide_env = true)]
     pub config: Option<PathBuf>,
@@ -131,6 +151,8 @@ pub struct Config {
     pub mta: postline_mta::MtaConfig,
     /// How long a recipient is retried before it bounces.
     pub delivery_expiry: chrono::Duration,
+    /// The regions offered, with their host names.
+    pub regions: Vec<postline_core::domains::records::RegionHosts>,
 }
 
 impl Config {
@@ -143,6 +165,7 @@ impl Config {
         };
         let hostname = overrides.hostname.clone().or(file.hostname.clone()).unwrap_or_else(|| "localhost".to_string());
         let mta = mta_config(overrides, &file, &hostname)?;
+        let regions = regions(overrides, &file, &hostname)?;
         let listen_raw = overrides.listen.clone().or(file.listen).unwrap_or_else(|| DEFAULT_LISTEN.to_string());
         let listen: SocketAddr = listen_raw
             .parse()
@@ -174,11 +197,15 @@ impl Config {
 
         let allow_private_fetches =
             overrides.allow_private_fetches.or(file.allow_private_fetches).unwrap_or_else(|| listen.ip().is_loopback());
+        let region = overrides.region.clone().or(file.region).unwrap_or_else(|| DEFAULT_REGION.to_string());
+        if !regions.iter().any(|r| r.name == region) {
+            bail!("this node's region `{region}` is not among the offered regions");
+        }
         Ok(Config {
             listen,
             data_dir,
             database_url,
-            region: overrides.region.clone().or(file.region).unwrap_or_else(|| DEFAULT_REGION.to_string()),
+            region,
             public_url,
             hostname: hostname.clone(),
             rate_limit: overrides.rate_limit.or(file.rate_limit).unwrap_or(DEFAULT_RATE_LIMIT),
@@ -187,6 +214,7 @@ impl Config {
                 overrides.fetch_timeout_secs.or(file.fetch_timeout_secs).unwrap_or(15).clamp(1, 300),
             ),
             mta,
+            regions,
             delivery_expiry: chrono::Duration::hours(
                 i64::try_from(
                     overrides.delivery_expiry_hours.or(file.delivery_expiry_hours).unwrap_or(72).clamp(1, 720),
@@ -200,6 +228,41 @@ impl Config {
     pub fn uses_sqlite(&self) -> bool {
         self.database_url.starts_with("sqlite:")
     }
+}
+
+/// The regions offered (default: the contract's four), each with host names from
+/// `[regions.NAME]` or derived from `dns_base`.
+fn regions(
+    overrides: &Overrides,
+    file: &FileConfig,
+    hostname: &str,
+) -> anyhow::Result<Vec<postline_core::domains::records::RegionHosts>> {
+    use postline_core::domains::records::RegionHosts;
+    let base = overrides.dns_base.clone().or(file.dns_base.clone()).unwrap_or_else(|| hostname.to_string());
+    let names: Vec<String> = match overrides.region_names.clone().or(file.region_names.clone()) {
+        Some(list) => list.split(',').map(|s| s.trim().to_string()).filter(|s| !s.is_empty()).collect(),
+        None => match &file.regions {
+            Some(table) if !table.is_empty() => table.keys().cloned().collect(),
+            _ => ["us-east-1", "eu-west-1", "sa-east-1", "ap-northeast-1"].map(String::from).to_vec(),
+        },
+    };
+    if names.is_empty() {
+        bail!("at least one region must be offered");
+    }
+    Ok(names
+        .iter()
+        .map(|name| {
+            let derived = RegionHosts::derived(name, &base);
+            let custom = file.regions.as_ref().and_then(|t| t.get(name));
+            RegionHosts {
+                name: name.clone(),
+                feedback_host: custom.and_then(|c| c.feedback_host.clone()).unwrap_or(derived.feedback_host),
+                inbound_host: custom.and_then(|c| c.inbound_host.clone()).unwrap_or(derived.inbound_host),
+                spf_include: custom.and_then(|c| c.spf_include.clone()).unwrap_or(derived.spf_include),
+                tracking_host: custom.and_then(|c| c.tracking_host.clone()).unwrap_or(derived.tracking_host),
+            }
+        })
+        .collect())
 }
 
 fn mta_config(overrides: &Overrides, file: &FileConfig, hostname: &str) -> anyhow::Result<postline_mta::MtaConfig> {

@@ -45,6 +45,7 @@ pub async fn run(mut config: Config) -> anyhow::Result<()> {
     let (stop, stopped) = watch::channel(false);
     let mut workers: Vec<_> = app.workers().into_iter().map(|w| tokio::spawn(w.run(stopped.clone()))).collect();
     workers.push(tokio::spawn(housekeeping(app.postline.clone(), stopped.clone())));
+    workers.push(tokio::spawn(domain_checks(app.postline.clone(), stopped.clone())));
     let mut on_stop = stopped.clone();
     axum::serve(listener, app.router.clone())
         .with_graceful_shutdown(async move {
@@ -77,6 +78,23 @@ async fn housekeeping(postline: postline_core::Postline, mut shutdown: watch::Re
                     Err(error) => tracing::warn!(%error, "could not purge idempotency records"),
                 }
             }
+            _ = shutdown.changed() => {}
+        }
+    }
+}
+
+/// Runs due domain checks: at once when verification is asked for, and every 30 s
+/// for checks that came due (pending domains every few minutes, verified ones every
+/// few hours). Each domain is leased while checked, so several nodes share the work.
+async fn domain_checks(postline: postline_core::Postline, mut shutdown: watch::Receiver<bool>) {
+    let wake = postline.domain_wake();
+    while !*shutdown.borrow() {
+        if let Err(error) = postline.check_due_domains().await {
+            tracing::warn!(%error, "domain checks failed; retrying");
+        }
+        tokio::select! {
+            _ = wake.notified() => {}
+            _ = tokio::time::sleep(std::time::Duration::from_secs(30)) => {}
             _ = shutdown.changed() => {}
         }
     }

@@ -8,6 +8,7 @@ mod auth;
 mod batch;
 mod bodies;
 mod delivery;
+mod domains;
 mod emails;
 mod idempotency;
 mod sandbox;
