@@ -119,11 +119,13 @@ pub trait EmailStore {
 /// The delivery queue.
 #[async_trait]
 pub trait QueueStore {
-    /// Leases up to `limit` due queue rows of `route` until `lease_until`. Rows leased by
+    /// Leases up to `limit` due queue rows of `route` that this node's `region` may
+    /// deliver (rows of another region are left to that region's nodes) until `lease_until`. Rows leased by
     /// another worker are skipped until their lease expires; no row is handed out twice.
     async fn claim_due(
         &self,
         route: crate::emails::Route,
+        region: &str,
         now: Timestamp,
         lease_until: Timestamp,
         limit: u32,

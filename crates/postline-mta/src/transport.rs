@@ -146,7 +146,15 @@ impl Inner {
                 return all(AttemptResult::Deferred { reason: format!("could not prepare the message: {error}") });
             }
         };
-        let mail_from = format!("bounces+{}@send.{sender_domain}", group.email_id);
+        // The domain's own settings: its bounce subdomain and TLS policy.
+        let team_id = group.rows[0].team_id;
+        let domain = self.postline.team_domain(team_id, &sender_domain).await.ok().flatten();
+        let return_path = domain.as_ref().map_or_else(|| "send".to_string(), |d| d.return_path.clone());
+        let policy = match domain.as_ref().map(|d| d.tls) {
+            Some(postline_core::domains::Tls::Enforced) => crate::TlsPolicy::Enforced,
+            _ => self.config.tls,
+        };
+        let mail_from = format!("bounces+{}@{return_path}.{sender_domain}", group.email_id);
         let recipients: Vec<String> = group.rows.iter().map(|r| r.recipient.clone()).collect();
         let destinations = match self.destinations(&group.domain).await {
             Ok(destinations) => destinations,
@@ -155,7 +163,7 @@ impl Inner {
         let mut last_failure = format!("no mail server for {} could be reached", group.domain);
         for (host, address) in destinations {
             let _slot = self.pool.slot(address).await;
-            let mut connection = match self.connection(&host, address).await {
+            let mut connection = match self.connection(&host, address, policy).await {
                 Ok(connection) => connection,
                 Err(ConnectError::Permanent(reason)) => return all(AttemptResult::Undeliverable { reason }),
                 Err(ConnectError::Temporary(reason)) => {
@@ -234,8 +242,18 @@ impl Inner {
     }
 
     /// A pooled connection (reset and alive) or a new one.
-    async fn connection(&self, host: &str, address: SocketAddr) -> std::result::Result<Connection, ConnectError> {
+    async fn connection(
+        &self,
+        host: &str,
+        address: SocketAddr,
+        policy: crate::TlsPolicy,
+    ) -> std::result::Result<Connection, ConnectError> {
         while let Some(mut pooled) = self.pool.take(address) {
+            // A connection in clear never carries mail of a domain that enforces TLS.
+            if policy == crate::TlsPolicy::Enforced && !pooled.encrypted {
+                pooled.quit().await;
+                continue;
+            }
             if pooled.reset().await {
                 return Ok(pooled);
             }
@@ -246,7 +264,7 @@ impl Inner {
             address,
             host,
             helo: &self.config.hostname,
-            policy: if relay.is_some() { crate::TlsPolicy::Enforced } else { self.config.tls },
+            policy: if relay.is_some() { crate::TlsPolicy::Enforced } else { policy },
             implicit_tls: relay.is_some_and(|r| r.implicit_tls),
             credentials,
             connect_timeout: self.config.connect_timeout,

@@ -30,3 +30,6 @@ CREATE TABLE domains (
 CREATE INDEX domains_by_team ON domains (team_id, id);
 CREATE INDEX domains_by_name ON domains (name);
 CREATE INDEX domains_due ON domains (next_check_at);
+
+-- Only nodes of the sending domain's region deliver its mail (NULL: any node).
+ALTER TABLE deliveries ADD COLUMN region TEXT;

@@ -25,6 +25,7 @@ impl QueueStore for Db {
     async fn claim_due(
         &self,
         route: Route,
+        region: &str,
         now: Timestamp,
         lease_until: Timestamp,
         limit: u32,
@@ -38,7 +39,8 @@ impl QueueStore for Db {
         let sql = format!(
             "UPDATE deliveries SET lease_until = $1, lease_token = $2, updated_at = $3 WHERE id IN ( \
                SELECT id FROM deliveries WHERE route = $4 AND status = 'queued' AND due_at <= $3 \
-               AND (lease_until IS NULL OR lease_until < $3) ORDER BY due_at, id LIMIT $5 {lock}) \
+               AND (lease_until IS NULL OR lease_until < $3) AND (region IS NULL OR region = $6) \
+               ORDER BY due_at, id LIMIT $5 {lock}) \
              RETURNING id, email_id, team_id, recipient, kind, attempts, expires_at, due_at"
         );
         let found = sqlx::query(AssertSqlSafe(sql))
@@ -47,6 +49,7 @@ impl QueueStore for Db {
             .bind(to_micros(now))
             .bind(route.as_str())
             .bind(i64::from(limit))
+            .bind(region)
             .fetch_all(&self.pool)
             .await
             .map_err(db)?;

@@ -141,8 +141,8 @@ async fn insert_email(tx: &mut sqlx::Transaction<'_, sqlx::Any>, new: &NewEmail)
     }
     for delivery in &new.deliveries {
         sqlx::query(
-            "INSERT INTO deliveries (id, email_id, team_id, recipient, kind, route, status, attempts, due_at, updated_at, expires_at) \
-             VALUES ($1, $2, $3, $4, $5, $6, 'queued', 0, $7, $8, $9)",
+            "INSERT INTO deliveries (id, email_id, team_id, recipient, kind, route, status, attempts, due_at, updated_at, expires_at, region) \
+             VALUES ($1, $2, $3, $4, $5, $6, 'queued', 0, $7, $8, $9, $10)",
         )
         .bind(delivery.id.to_string())
         .bind(&email_id)
@@ -153,6 +153,7 @@ async fn insert_email(tx: &mut sqlx::Transaction<'_, sqlx::Any>, new: &NewEmail)
         .bind(to_micros(delivery.due_at))
         .bind(to_micros(email.created_at))
         .bind(to_micros(delivery.expires_at))
+        .bind(delivery.region.as_deref())
         .execute(&mut **tx)
         .await
         .map_err(db)?;

@@ -206,13 +206,20 @@ impl TestApp {
 
     /// Adds `name` to the test team, publishes its records, verifies it; returns its id.
     pub async fn verified_domain(&self, name: &str) -> String {
-        let created = self.post("/domains", serde_json::json!({"name": name})).await;
+        self.verified_domain_as(&self.key.clone(), name).await
+    }
+
+    /// Like [`TestApp::verified_domain`], for the team of `key`.
+    pub async fn verified_domain_as(&self, key: &str, name: &str) -> String {
+        let created =
+            self.request_as(key, Method::POST, "/domains", Some(serde_json::json!({"name": name})), &[]).await;
         let domain = created.expect(201).clone();
         self.publish_records(&domain);
         let id = domain["id"].as_str().expect("id").to_string();
-        self.request(Method::POST, &format!("/domains/{id}/verify"), None).await.expect(200);
+        self.request_as(key, Method::POST, &format!("/domains/{id}/verify"), None, &[]).await.expect(200);
         self.check_domains().await;
-        let status = self.get(&format!("/domains/{id}")).await.body["status"].clone();
+        let status =
+            self.request_as(key, Method::GET, &format!("/domains/{id}"), None, &[]).await.body["status"].clone();
         assert_eq!(status, "verified", "the published records verify");
         id
     }

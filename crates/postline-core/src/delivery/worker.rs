@@ -51,7 +51,11 @@ impl Worker {
     /// rows were attempted.
     pub async fn run_once(&self) -> Result<usize> {
         let now = self.postline.clock.now();
-        let claimed = self.postline.store.claim_due(self.route, now, now + self.transport.lease(), BATCH).await?;
+        let claimed = self
+            .postline
+            .store
+            .claim_due(self.route, &self.postline.settings.region, now, now + self.transport.lease(), BATCH)
+            .await?;
         let attempted = claimed.len();
         let (mut outcomes, to_attempt) = self.screen_suppressed(claimed).await?;
         let started = std::time::Instant::now();

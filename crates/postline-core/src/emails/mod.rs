@@ -159,6 +159,8 @@ pub struct NewDelivery {
     pub recipient: String,
     pub kind: RecipientKind,
     pub route: Route,
+    /// The region whose nodes deliver it (`None`: any node).
+    pub region: Option<String>,
     /// When the first attempt is due: now, or the scheduled time.
     pub due_at: Timestamp,
     /// When retrying stops and the copy bounces (the first attempt plus the

@@ -123,7 +123,7 @@ impl Postline {
     }
 
     async fn prepare(&self, principal: &Principal, request: SendRequest) -> Result<NewEmail> {
-        self.check_sender(principal, &request).await?;
+        let region = self.check_sender(principal, &request).await?;
         if request.template_id.is_some() {
             return Err(Error::NotFound("Template"));
         }
@@ -142,7 +142,7 @@ impl Postline {
             When::Now => now,
             When::At(at) => at,
         };
-        let deliveries = deliveries(&request, due_at, due_at + self.settings.delivery_expiry);
+        let deliveries = deliveries(&request, due_at, due_at + self.settings.delivery_expiry, region);
         let first_event = match when {
             When::Now => EmailEvent::new(id, EventKind::Queued, None, now),
             When::At(_) => EmailEvent::new(id, EventKind::Scheduled, None, now),
@@ -173,16 +173,28 @@ impl Postline {
     }
 
     /// A `sending_access` key restricted to a domain may only send from that domain.
-    async fn check_sender(&self, principal: &Principal, request: &SendRequest) -> Result<()> {
-        let Some(domain_id) = principal.domain_id else {
-            return Ok(());
-        };
-        let allowed = self.store.domain_name(principal.team_id, domain_id).await?;
-        match allowed {
-            Some(name) if name.eq_ignore_ascii_case(&request.from.domain()) => Ok(()),
+    /// The sending rules: mail to real recipients must come from a verified domain
+    /// of the team (sends only to sandbox test recipients work from any address, so
+    /// local development needs no DNS), and a key restricted to a domain sends only
+    /// from it. Returns the sending domain's region, if a domain is involved.
+    async fn check_sender(&self, principal: &Principal, request: &SendRequest) -> Result<Option<String>> {
+        let from_domain = request.from.domain();
+        let domain = self.store.domain_by_name(principal.team_id, &from_domain).await?;
+        if let Some(restricted_to) = principal.domain_id
+            && domain.as_ref().is_none_or(|d| d.id != restricted_to)
+        {
+            return Err(Error::Forbidden(format!(
+                "This API key can only send from the domain it is restricted to, not from `{from_domain}`."
+            )));
+        }
+        let only_sandbox =
+            request.recipients().all(|r| parse_mailbox(r).is_some_and(|m| sandbox::scenario(&m.address).is_some()));
+        match domain {
+            Some(domain) if domain.sending && domain.status.may_send() => Ok(Some(domain.region)),
+            _ if only_sandbox => Ok(None),
             _ => Err(Error::Forbidden(format!(
-                "This API key can only send from the domain it is restricted to, not from `{}`.",
-                request.from.domain()
+                "The {from_domain} domain is not verified. Please, add and verify your domain on {}/domains",
+                self.settings.public_url
             ))),
         }
     }
@@ -246,6 +258,7 @@ fn deliveries(
     request: &SendRequest,
     due_at: crate::clock::Timestamp,
     expires_at: crate::clock::Timestamp,
+    region: Option<String>,
 ) -> Vec<NewDelivery> {
     let mut seen = HashSet::new();
     let kinds = request
@@ -257,9 +270,12 @@ fn deliveries(
     kinds
         .filter_map(|(raw, kind)| {
             let address = parse_mailbox(raw)?.address;
+            let sandboxed = sandbox::scenario(&address).is_some();
             seen.insert(address.to_lowercase()).then(|| NewDelivery {
                 id: DeliveryId::new(),
-                route: if sandbox::scenario(&address).is_some() { Route::Sandbox } else { Route::Smtp },
+                route: if sandboxed { Route::Sandbox } else { Route::Smtp },
+                // Only the sending domain's region delivers its mail; the sandbox runs anywhere.
+                region: if sandboxed { None } else { region.clone() },
                 recipient: address,
                 kind,
                 due_at,

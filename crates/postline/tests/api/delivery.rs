@@ -26,6 +26,9 @@ backend_tests!(
     a_crashed_workers_rows_are_delivered_after_the_lease_expires,
     two_workers_never_deliver_a_recipient_twice,
     relay_mode_sends_everything_through_the_smarthost_with_auth,
+    real_recipients_need_a_verified_sending_domain,
+    a_domain_that_enforces_tls_is_never_sent_in_clear,
+    only_the_sending_domains_region_delivers_its_mail,
 );
 
 const DOMAIN: &str = "acme-customer.io";
@@ -38,6 +41,7 @@ async fn app_with(backend: Backend, sink: &SmtpSink, change: impl FnOnce(&mut Op
     let app = TestApp::start_with(backend, options).await;
     app.dns.mx(DOMAIN, 10, "mx1.acme-customer.io");
     app.dns.address("mx1.acme-customer.io", sink.address.ip());
+    app.verified_domain("acme.dev").await;
     app
 }
 
@@ -165,12 +169,13 @@ async fn hard_bounces_suppress_the_address_for_later_sends(app: TestApp) {
 
     // Another team's list is its own.
     let other = app.other_team_key().await;
+    app.verified_domain_as(&other, "partner.dev").await;
     let theirs = app
         .request_as(
             &other,
             reqwest::Method::POST,
             "/emails",
-            Some(json!({"from": "x@acme.dev", "to": "gone@acme-customer.io", "subject": "s", "text": "t"})),
+            Some(json!({"from": "x@partner.dev", "to": "gone@acme-customer.io", "subject": "s", "text": "t"})),
             &[],
         )
         .await;
@@ -310,7 +315,7 @@ async fn a_crashed_workers_rows_are_delivered_after_the_lease_expires(app: TestA
     let now = app.clock_now();
     let store = &app.app.db;
     use postline_core::store::QueueStore;
-    let claimed = store.claim_due(Route::Smtp, now, now + Duration::minutes(20), 10).await.unwrap();
+    let claimed = store.claim_due(Route::Smtp, "us-east-1", now, now + Duration::minutes(20), 10).await.unwrap();
     assert_eq!(claimed.len(), 1);
     assert_eq!(app.drain().await, 0, "a leased row is not taken by another worker");
     app.clock.advance(Duration::minutes(21));
@@ -369,4 +374,95 @@ async fn relay_mode_sends_everything_through_the_smarthost_with_auth(app: TestAp
     assert_eq!(last_event(&refused, &id).await, "delivery_delayed");
     let delayed = timeline(&refused, &id).await.last().unwrap()["data"]["delivery_delayed"].clone();
     assert!(delayed["reason"].as_str().unwrap().contains("refused the relay credentials"), "{delayed}");
+}
+
+async fn real_recipients_need_a_verified_sending_domain(app: TestApp) {
+    let sink = SmtpSink::start().await;
+    let app = app_with(app.backend, &sink, |_| {}).await;
+    let refused = app
+        .post("/emails", json!({"from": "x@unverified.dev", "to": "bob@acme-customer.io", "subject": "s", "text": "t"}))
+        .await;
+    refused.expect_error(403, "validation_error");
+    assert!(
+        refused.body["message"].as_str().unwrap().contains("The unverified.dev domain is not verified"),
+        "{}",
+        refused.body
+    );
+    // Mixed recipients: one real recipient is enough to need the domain.
+    let mixed = app.post("/emails", json!({"from": "x@unverified.dev", "to": ["delivered@resend.dev", "bob@acme-customer.io"], "subject": "s", "text": "t"})).await;
+    mixed.expect_error(403, "validation_error");
+    // Sandbox recipients work from any domain.
+    app.post("/emails", json!({"from": "x@unverified.dev", "to": "delivered@resend.dev", "subject": "s", "text": "t"}))
+        .await
+        .expect(200);
+    // A domain added but not verified does not count.
+    app.post("/domains", json!({"name": "added-only.dev"})).await.expect(201);
+    app.post("/emails", json!({"from": "x@added-only.dev", "to": "bob@acme-customer.io", "subject": "s", "text": "t"}))
+        .await
+        .expect_error(403, "validation_error");
+    // The verified one does; so does a key restricted to it, but only for it.
+    app.post("/emails", json!({"from": "x@acme.dev", "to": "bob@acme-customer.io", "subject": "s", "text": "t"}))
+        .await
+        .expect(200);
+    let domain_id = app.get("/domains").await.body["data"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|d| d["name"] == "acme.dev")
+        .unwrap()["id"]
+        .clone();
+    let restricted = app
+        .post("/api-keys", json!({"name": "acme only", "permission": "sending_access", "domain_id": domain_id}))
+        .await;
+    let token = restricted.expect(201)["token"].as_str().unwrap().to_string();
+    let send = |from: &str| json!({"from": from, "to": "bob@acme-customer.io", "subject": "s", "text": "t"});
+    app.request_as(&token, reqwest::Method::POST, "/emails", Some(send("a@acme.dev")), &[]).await.expect(200);
+    app.request_as(&token, reqwest::Method::POST, "/emails", Some(send("a@added-only.dev")), &[])
+        .await
+        .expect_error(403, "validation_error");
+    // Another team cannot send from this team's domain.
+    let other = app.other_team_key().await;
+    app.request_as(&other, reqwest::Method::POST, "/emails", Some(send("a@acme.dev")), &[])
+        .await
+        .expect_error(403, "validation_error");
+}
+
+async fn a_domain_that_enforces_tls_is_never_sent_in_clear(app: TestApp) {
+    let plain = SmtpSink::start_with(Script { starttls: false, ..Script::default() }).await;
+    let app = app_with(app.backend, &plain, |_| {}).await;
+    let id = app.get("/domains").await.body["data"][0]["id"].as_str().unwrap().to_string();
+    // A message in clear first, so a plain connection sits in the pool.
+    let first = send(&app, json!("bob@acme-customer.io")).await;
+    app.drain().await;
+    assert_eq!(last_event(&app, &first).await, "delivered");
+    app.patch(&format!("/domains/{id}"), json!({"tls": "enforced"})).await.expect(200);
+    let second = send(&app, json!("bob@acme-customer.io")).await;
+    app.drain().await;
+    assert_eq!(last_event(&app, &second).await, "bounced");
+    assert_eq!(plain.received().len(), 1, "the pooled clear connection was not reused for the enforcing domain");
+}
+
+async fn only_the_sending_domains_region_delivers_its_mail(app: TestApp) {
+    let sink = SmtpSink::start().await;
+    let app = app_with(app.backend, &sink, |_| {}).await;
+    let created = app.post("/domains", json!({"name": "eu.acme.dev", "region": "eu-west-1"})).await;
+    let domain = created.expect(201).clone();
+    app.publish_records(&domain);
+    let id = domain["id"].as_str().unwrap();
+    app.request(reqwest::Method::POST, &format!("/domains/{id}/verify"), None).await.expect(200);
+    app.check_domains().await;
+    let response = app
+        .post("/emails", json!({"from": "x@eu.acme.dev", "to": "bob@acme-customer.io", "subject": "s", "text": "t"}))
+        .await;
+    let email = response.expect(200)["id"].as_str().unwrap().to_string();
+    assert_eq!(
+        app.drain().await,
+        0,
+        "this node is in us-east-1: the eu-west-1 domain's mail waits for an eu-west-1 node"
+    );
+    assert_eq!(last_event(&app, &email).await, "queued");
+    let now = app.clock_now();
+    use postline_core::store::QueueStore;
+    let claimed = app.app.db.claim_due(Route::Smtp, "eu-west-1", now, now + Duration::minutes(1), 10).await.unwrap();
+    assert_eq!(claimed.len(), 1, "an eu-west-1 node takes it");
 }

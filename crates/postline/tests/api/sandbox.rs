@@ -46,9 +46,13 @@ async fn test_recipients_play_the_real_services_events(app: TestApp) {
 
 async fn real_recipients_go_to_the_mta_not_the_sandbox(app: TestApp) {
     // The test DNS knows neither domain, so the MTA bounces them: proof they left the sandbox.
-    let id = app.send_to("someone@acme-customer.io").await;
+    app.verified_domain("acme.dev").await;
+    let send = |to: &str| json!({"from": "Acme <hello@acme.dev>", "to": to, "subject": "Hello", "text": "Hi"});
+    let id =
+        app.post("/emails", send("someone@acme-customer.io")).await.expect(200)["id"].as_str().unwrap().to_string();
     // A suppressed+label address is not a test address: it is routed as a real one.
-    let labelled = app.send_to("suppressed+x@resend.dev").await;
+    let labelled =
+        app.post("/emails", send("suppressed+x@resend.dev")).await.expect(200)["id"].as_str().unwrap().to_string();
     app.drain().await;
     for id in [id, labelled] {
         let email = app.get(&format!("/emails/{id}")).await;
