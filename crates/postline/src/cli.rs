@@ -42,6 +42,37 @@ pub enum Command {
     /// Manage the first team's API keys.
     #[command(subcommand)]
     ApiKeys(ApiKeysCommand),
+    /// Manage the first team's sending domains and see their DNS records.
+    #[command(subcommand)]
+    Domains(DomainsCommand),
+}
+
+/// `postline domains …`
+#[derive(Debug, Subcommand)]
+pub enum DomainsCommand {
+    /// Add a domain and print the DNS records to publish.
+    Add {
+        /// The domain, e.g. updates.example.com.
+        name: String,
+        /// Region (one this installation offers).
+        #[arg(long)]
+        region: Option<String>,
+        /// Bounce subdomain instead of `send`.
+        #[arg(long)]
+        return_path: Option<String>,
+    },
+    /// List domains and their status.
+    List,
+    /// Check a domain's records now and print each record's status and diagnostics.
+    Verify {
+        /// The domain's name or id.
+        domain: String,
+    },
+    /// Print the records to publish, as a table to paste into a DNS provider.
+    Records {
+        /// The domain's name or id.
+        domain: String,
+    },
 }
 
 /// `postline api-keys …`
@@ -87,6 +118,11 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             ensure_data_dir(&config)?;
             let app = App::build(&config, Arc::new(SystemClock)).await?;
             api_keys(&app.postline, command).await
+        }
+        Command::Domains(command) => {
+            ensure_data_dir(&config)?;
+            let app = App::build(&config, Arc::new(SystemClock)).await?;
+            crate::domains_cli::run(&app.postline, first_team(&app.postline).await?.id, command).await
         }
     }
 }

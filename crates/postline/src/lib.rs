@@ -5,5 +5,6 @@
 pub mod app;
 pub mod cli;
 pub mod config;
+pub mod domains_cli;
 pub mod remote;
 pub mod serve;

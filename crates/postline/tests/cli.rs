@@ -155,3 +155,24 @@ fn every_acknowledged_email_survives_kill_9_under_load() {
     }
     terminate(&mut again);
 }
+
+#[test]
+fn domains_are_managed_from_the_command_line_with_a_pasteable_table() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    let mut server = serve(&data);
+    terminate(&mut server);
+    let added = postline(&data).args(["domains", "add", "updates.acme.dev", "--region", "eu-west-1"]).output().unwrap();
+    assert!(added.status.success(), "{}", String::from_utf8_lossy(&added.stderr));
+    let table = String::from_utf8_lossy(&added.stdout).to_string();
+    assert!(table.contains("MX      send") && table.contains("feedback-smtp.eu-west-1."), "{table}");
+    assert!(table.contains("resend._domainkey") && table.contains("v=DKIM1; k=rsa; p="), "{table}");
+    let records = postline(&data).args(["domains", "records", "updates.acme.dev"]).output().unwrap();
+    assert!(String::from_utf8_lossy(&records.stdout).contains("not_started"));
+    let listed = postline(&data).args(["domains", "list"]).output().unwrap();
+    assert!(String::from_utf8_lossy(&listed.stdout).contains("updates.acme.dev"));
+    let unknown = postline(&data).args(["domains", "records", "nope.dev"]).output().unwrap();
+    assert!(!unknown.status.success());
+    let bad = postline(&data).args(["domains", "add", "gmail.com"]).output().unwrap();
+    assert!(!bad.status.success());
+}

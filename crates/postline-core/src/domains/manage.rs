@@ -292,6 +292,11 @@ impl Postline {
         Some(total)
     }
 
+    /// Stores a domain after [`Postline::check_domain`].
+    pub async fn save_checked_domain(&self, domain: &Domain) -> Result<()> {
+        self.store.save_domain(domain).await
+    }
+
     /// The team's domain named `name`, if it has one.
     pub async fn team_domain(&self, team_id: TeamId, name: &str) -> Result<Option<Domain>> {
         self.store.domain_by_name(team_id, &name.to_ascii_lowercase()).await
