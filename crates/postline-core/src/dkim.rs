@@ -12,6 +12,38 @@ use crate::{
 /// The selector used when the operator sets none.
 pub const DEFAULT_SELECTOR: &str = "resend";
 
+/// Where a key is in its rotation.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum KeyState {
+    /// Published (or about to be), not yet signing: becomes active once its record verifies.
+    Next,
+    /// Signing.
+    Active,
+    /// No longer signing; kept published until the operator removes it, so mail
+    /// signed with it still verifies.
+    Retired,
+}
+
+impl KeyState {
+    /// Stored name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            KeyState::Next => "next",
+            KeyState::Active => "active",
+            KeyState::Retired => "retired",
+        }
+    }
+
+    /// Parses a stored name.
+    pub fn parse(raw: &str) -> Self {
+        match raw {
+            "next" => KeyState::Next,
+            "retired" => KeyState::Retired,
+            _ => KeyState::Active,
+        }
+    }
+}
+
 /// A domain's signing keys.
 #[derive(Clone, PartialEq, Eq)]
 pub struct DkimKey {
@@ -23,6 +55,7 @@ pub struct DkimKey {
     /// Ed25519 private key, PKCS#8 DER (for dual signing), if generated.
     pub ed25519_private: Option<Vec<u8>>,
     pub created_at: Timestamp,
+    pub state: KeyState,
 }
 
 impl std::fmt::Debug for DkimKey {

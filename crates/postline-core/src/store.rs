@@ -147,10 +147,18 @@ pub trait MtaStore {
     async fn rendered_message(&self, id: EmailId) -> Result<Option<Vec<u8>>>;
     /// Keeps an email's signed rendering (the first one written wins; returns it).
     async fn save_rendered_message(&self, id: EmailId, mime: &[u8], at: Timestamp) -> Result<Vec<u8>>;
-    /// The DKIM key of a sending domain.
+    /// The active (signing) DKIM key of a sending domain.
     async fn dkim_key(&self, domain: &str) -> Result<Option<DkimKey>>;
-    /// Stores a domain's DKIM key unless one exists; returns the one that is stored.
+    /// Stores a domain's first DKIM key unless it has one; returns the active key.
     async fn insert_dkim_key(&self, key: &DkimKey) -> Result<DkimKey>;
+    /// Every key of a domain (next, active, retired), oldest first.
+    async fn domain_keys(&self, domain: &str) -> Result<Vec<DkimKey>>;
+    /// Adds the next key of a rotation.
+    async fn add_next_key(&self, key: &DkimKey) -> Result<()>;
+    /// Makes the next key active and retires the active one, in one transaction.
+    async fn promote_next_key(&self, domain: &str) -> Result<()>;
+    /// Deletes a retired key; `false` if `selector` is not a retired key of `domain`.
+    async fn remove_retired_key(&self, domain: &str, selector: &str) -> Result<bool>;
     /// A team's suppression entry for a (lower-cased) address.
     async fn suppression(&self, team_id: TeamId, email: &str) -> Result<Option<Suppression>>;
 }

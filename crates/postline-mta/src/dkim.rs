@@ -56,6 +56,7 @@ pub fn generate(domain: &str, selector: &str, ed25519: bool, now: Timestamp) -> 
         rsa_private,
         ed25519_private,
         created_at: now,
+        state: postline_core::dkim::KeyState::Active,
     })
 }
 
@@ -191,10 +192,14 @@ impl postline_core::domains::dns::DkimKeys for KeyMaker {
 
     fn publish(&self, key: &DkimKey) -> Result<Vec<postline_core::domains::records::PublishedKey>> {
         use postline_core::domains::records::PublishedKey;
-        let mut published =
-            vec![PublishedKey { selector: key.selector.clone(), value: rsa_record(key)?, ed25519: false }];
+        let mut published = vec![PublishedKey {
+            selector: key.selector.clone(),
+            value: rsa_record(key)?,
+            ed25519: false,
+            state: key.state,
+        }];
         if let Some(value) = ed25519_record(key)? {
-            published.push(PublishedKey { selector: ed25519_selector(key), value, ed25519: true });
+            published.push(PublishedKey { selector: ed25519_selector(key), value, ed25519: true, state: key.state });
         }
         Ok(published)
     }

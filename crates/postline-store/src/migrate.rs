@@ -12,10 +12,11 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
     (1, "foundation", include_str!("../migrations/0001_foundation.sql")),
     (2, "outbound", include_str!("../migrations/0002_outbound.sql")),
     (3, "domains", include_str!("../migrations/0003_domains.sql")),
+    (4, "key_rotation", include_str!("../migrations/0004_key_rotation.sql")),
 ];
 
 /// The newest schema version this binary knows.
-pub const LATEST: i64 = 3;
+pub const LATEST: i64 = 4;
 
 /// The migration's SQL for `backend`, with `--` comment lines removed (so a `;` in a
 /// comment cannot split a statement).

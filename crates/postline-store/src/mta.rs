@@ -6,7 +6,7 @@ use postline_core::{
     Result,
     clock::{Timestamp, to_micros},
     delivery::suppression::{Reason, Suppression},
-    dkim::DkimKey,
+    dkim::{DkimKey, KeyState},
     emails::{AttachmentContent, Email},
     ids::{EmailId, TeamId},
     store::{EmailStore, MtaStore},
@@ -67,31 +67,18 @@ impl MtaStore for Db {
     }
 
     async fn dkim_key(&self, domain: &str) -> Result<Option<DkimKey>> {
-        let row = sqlx::query(
-            "SELECT domain, selector, rsa_private, ed25519_private, created_at FROM dkim_keys WHERE domain = $1",
-        )
-        .bind(domain)
-        .fetch_optional(&self.pool)
-        .await
-        .map_err(db)?;
-        row.map(|row| {
-            Ok(DkimKey {
-                domain: rows::get(&row, "domain")?,
-                selector: rows::get(&row, "selector")?,
-                rsa_private: rows::get(&row, "rsa_private")?,
-                ed25519_private: rows::get(&row, "ed25519_private")?,
-                created_at: rows::time(&row, "created_at")?,
-            })
-        })
-        .transpose()
+        Ok(self.domain_keys(domain).await?.into_iter().find(|k| k.state == KeyState::Active))
     }
 
     async fn insert_dkim_key(&self, key: &DkimKey) -> Result<DkimKey> {
+        if let Some(active) = self.dkim_key(&key.domain).await? {
+            return Ok(active);
+        }
         {
             let _turn = self.write_turn().await;
             sqlx::query(
-                "INSERT INTO dkim_keys (domain, selector, rsa_private, ed25519_private, created_at) \
-                 VALUES ($1, $2, $3, $4, $5) ON CONFLICT (domain) DO NOTHING",
+                "INSERT INTO domain_keys (domain, selector, state, rsa_private, ed25519_private, created_at) \
+                 VALUES ($1, $2, 'active', $3, $4, $5) ON CONFLICT (domain, selector) DO NOTHING",
             )
             .bind(&key.domain)
             .bind(&key.selector)
@@ -103,6 +90,75 @@ impl MtaStore for Db {
             .map_err(db)?;
         }
         self.dkim_key(&key.domain).await?.ok_or_else(|| postline_core::Error::Internal("DKIM key vanished".into()))
+    }
+
+    async fn domain_keys(&self, domain: &str) -> Result<Vec<DkimKey>> {
+        let found = sqlx::query(
+            "SELECT domain, selector, state, rsa_private, ed25519_private, created_at FROM domain_keys \
+             WHERE domain = $1 ORDER BY created_at, selector",
+        )
+        .bind(domain)
+        .fetch_all(&self.pool)
+        .await
+        .map_err(db)?;
+        found
+            .iter()
+            .map(|row| {
+                let state: String = rows::get(row, "state")?;
+                Ok(DkimKey {
+                    domain: rows::get(row, "domain")?,
+                    selector: rows::get(row, "selector")?,
+                    rsa_private: rows::get(row, "rsa_private")?,
+                    ed25519_private: rows::get(row, "ed25519_private")?,
+                    created_at: rows::time(row, "created_at")?,
+                    state: KeyState::parse(&state),
+                })
+            })
+            .collect()
+    }
+
+    async fn add_next_key(&self, key: &DkimKey) -> Result<()> {
+        let _turn = self.write_turn().await;
+        sqlx::query(
+            "INSERT INTO domain_keys (domain, selector, state, rsa_private, ed25519_private, created_at) \
+             VALUES ($1, $2, 'next', $3, $4, $5)",
+        )
+        .bind(&key.domain)
+        .bind(&key.selector)
+        .bind(key.rsa_private.as_slice())
+        .bind(key.ed25519_private.as_deref())
+        .bind(to_micros(key.created_at))
+        .execute(&self.pool)
+        .await
+        .map_err(db)?;
+        Ok(())
+    }
+
+    async fn promote_next_key(&self, domain: &str) -> Result<()> {
+        let _turn = self.write_turn().await;
+        let mut tx = self.pool.begin().await.map_err(db)?;
+        sqlx::query("UPDATE domain_keys SET state = 'retired' WHERE domain = $1 AND state = 'active'")
+            .bind(domain)
+            .execute(&mut *tx)
+            .await
+            .map_err(db)?;
+        sqlx::query("UPDATE domain_keys SET state = 'active' WHERE domain = $1 AND state = 'next'")
+            .bind(domain)
+            .execute(&mut *tx)
+            .await
+            .map_err(db)?;
+        tx.commit().await.map_err(db)
+    }
+
+    async fn remove_retired_key(&self, domain: &str, selector: &str) -> Result<bool> {
+        let _turn = self.write_turn().await;
+        let done = sqlx::query("DELETE FROM domain_keys WHERE domain = $1 AND selector = $2 AND state = 'retired'")
+            .bind(domain)
+            .bind(selector)
+            .execute(&self.pool)
+            .await
+            .map_err(db)?;
+        Ok(done.rows_affected() == 1)
     }
 
     async fn suppression(&self, team_id: TeamId, email: &str) -> Result<Option<Suppression>> {

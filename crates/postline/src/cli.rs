@@ -73,6 +73,20 @@ pub enum DomainsCommand {
         /// The domain's name or id.
         domain: String,
     },
+    /// Rotate the domain's DKIM key without downtime: a new key under a new selector is
+    /// added to the records; it starts signing once its record is verified, and the old
+    /// key stays published until `remove-key`.
+    RotateKey {
+        /// The domain's name or id.
+        domain: String,
+    },
+    /// Remove a retired DKIM key (after mail signed with it has been delivered).
+    RemoveKey {
+        /// The domain's name or id.
+        domain: String,
+        /// The retired key's selector.
+        selector: String,
+    },
 }
 
 /// `postline api-keys …`

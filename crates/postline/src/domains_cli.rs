@@ -59,6 +59,20 @@ pub async fn run(postline: &Postline, team_id: TeamId, command: DomainsCommand) 
             let found = find(postline, team_id, &domain).await?;
             print_records(&postline.domain_view(found).await?);
         }
+        DomainsCommand::RotateKey { domain } => {
+            let found = find(postline, team_id, &domain).await?;
+            let key = postline.rotate_dkim_key(team_id, found.id).await?;
+            println!(
+                "New key `{}` for {}: publish its record below; it signs once `postline domains verify {}` finds it.\n",
+                key.selector, found.name, found.name
+            );
+            print_records(&postline.domain_view(postline.get_domain(team_id, found.id).await?).await?);
+        }
+        DomainsCommand::RemoveKey { domain, selector } => {
+            let found = find(postline, team_id, &domain).await?;
+            postline.remove_dkim_key(team_id, found.id, &selector).await?;
+            println!("Removed the retired key `{selector}` of {}; you can delete its DNS record.", found.name);
+        }
     }
     Ok(())
 }

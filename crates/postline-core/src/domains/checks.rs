@@ -56,6 +56,9 @@ fn diagnostic(code: &str, message: impl Into<String>) -> Diagnostic {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct RecordCheck {
     pub kind: RecordKind,
+    /// The record's fully qualified name (several records can share a kind).
+    #[serde(default)]
+    pub fqdn: String,
     pub ok: bool,
     /// What the DNS holds at the record's name (for the user to compare).
     pub found: Vec<String>,
@@ -95,7 +98,7 @@ pub fn check(expected: &ExpectedRecord, observed: &Observed, context: &Context<'
         Observed::Txt(answer) => check_dkim(expected, answer, context),
         Observed::Cname(answer) => check_cname(expected, answer, context),
     };
-    RecordCheck { kind: expected.kind, ok: diagnostics.is_empty(), found, diagnostics }
+    RecordCheck { kind: expected.kind, fqdn: expected.fqdn.clone(), ok: diagnostics.is_empty(), found, diagnostics }
 }
 
 fn missing(expected: &ExpectedRecord, context: &Context<'_>) -> Diagnostic {

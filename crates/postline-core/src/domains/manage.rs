@@ -50,10 +50,11 @@ impl Postline {
     }
 
     async fn published_keys(&self, domain: &Domain) -> Result<Vec<PublishedKey>> {
-        match self.store.dkim_key(&domain.name).await? {
-            Some(key) => self.dkim.publish(&key),
-            None => Ok(Vec::new()),
+        let mut published = Vec::new();
+        for key in self.store.domain_keys(&domain.name).await? {
+            published.extend(self.dkim.publish(&key)?);
         }
+        Ok(published)
     }
 
     /// The domain with its expected records and their statuses.
@@ -63,7 +64,11 @@ impl Postline {
         let records = expected(&domain, region, &keys)
             .into_iter()
             .map(|expected| {
-                let check = domain.checks.iter().find(|c| c.kind == expected.kind).cloned();
+                let check = domain
+                    .checks
+                    .iter()
+                    .find(|c| c.kind == expected.kind && (c.fqdn.is_empty() || c.fqdn == expected.fqdn))
+                    .cloned();
                 let status = match (&check, domain.status) {
                     (_, DomainStatus::NotStarted) | (None, _) => RecordStatus::NotStarted,
                     (Some(c), _) if c.ok => RecordStatus::Verified,
@@ -234,7 +239,13 @@ impl Postline {
             results.iter().filter(|r| kind_filter(&r.kind)).all(|r| r.ok)
         };
         let sending_ok = !owned_elsewhere && (!domain.sending || ok(|k| k.for_sending()));
-        let receiving_ok = !owned_elsewhere && (!domain.receiving || ok(|k| !k.for_sending()));
+        let receiving_ok = !owned_elsewhere && (!domain.receiving || ok(|k| k.for_receiving()));
+        // Rotation: once the next key's record is published, it starts signing.
+        let next_published = results.iter().filter(|r| r.kind == super::records::RecordKind::DkimNext).all(|r| r.ok)
+            && results.iter().any(|r| r.kind == super::records::RecordKind::DkimNext);
+        if next_published {
+            self.store.promote_next_key(&domain.name).await?;
+        }
         let next = after_check(
             domain.status,
             domain.verification_started_at,
@@ -290,6 +301,38 @@ impl Postline {
             queue.extend(includes.into_iter().map(|i| (i, false)));
         }
         Some(total)
+    }
+
+    /// Starts a key rotation: a new key under a new selector, published beside the
+    /// current one. It starts signing once a check finds its record; the old key is
+    /// then retired but stays in the records until [`Postline::remove_dkim_key`].
+    pub async fn rotate_dkim_key(&self, team_id: TeamId, id: DomainId) -> Result<crate::dkim::DkimKey> {
+        let domain = self.get_domain(team_id, id).await?;
+        let existing = self.store.domain_keys(&domain.name).await?;
+        if existing.iter().any(|k| k.state == crate::dkim::KeyState::Next) {
+            return Err(Error::Conflict(format!(
+                "A rotation is already under way for {}: publish the next key's record and verify.",
+                domain.name
+            )));
+        }
+        let selector = format!("{}-{}", self.settings.dkim_selector, existing.len() + 1);
+        let mut key = self.dkim.generate(&domain.name, &selector, self.clock.now())?;
+        key.state = crate::dkim::KeyState::Next;
+        self.store.add_next_key(&key).await?;
+        Ok(key)
+    }
+
+    /// Removes a retired key (and its record from the list to publish).
+    pub async fn remove_dkim_key(&self, team_id: TeamId, id: DomainId, selector: &str) -> Result<()> {
+        let domain = self.get_domain(team_id, id).await?;
+        if self.store.remove_retired_key(&domain.name, selector).await? {
+            Ok(())
+        } else {
+            Err(Error::Conflict(format!(
+                "{selector} is not a retired key of {}; only retired keys can be removed.",
+                domain.name
+            )))
+        }
     }
 
     /// Stores a domain after [`Postline::check_domain`].

@@ -46,6 +46,10 @@ pub enum RecordKind {
     Dkim,
     /// DKIM TXT (Ed25519), when dual signing is on.
     DkimEd25519,
+    /// DKIM TXT of the next key (rotation): it starts signing once this verifies.
+    DkimNext,
+    /// DKIM TXT of a retired key, kept published until removed.
+    DkimRetired,
     /// MX for receiving.
     Receiving,
     /// CNAME for the tracking subdomain.
@@ -57,15 +61,20 @@ impl RecordKind {
     pub fn label(self) -> &'static str {
         match self {
             RecordKind::SpfMx | RecordKind::SpfTxt => "SPF",
-            RecordKind::Dkim | RecordKind::DkimEd25519 => "DKIM",
+            RecordKind::Dkim | RecordKind::DkimEd25519 | RecordKind::DkimNext | RecordKind::DkimRetired => "DKIM",
             RecordKind::Receiving => "Receiving",
             RecordKind::Tracking => "Tracking",
         }
     }
 
-    /// Whether sending needs it.
+    /// Whether sending needs it verified.
     pub fn for_sending(self) -> bool {
         matches!(self, RecordKind::SpfMx | RecordKind::SpfTxt | RecordKind::Dkim | RecordKind::DkimEd25519)
+    }
+
+    /// Whether receiving needs it verified.
+    pub fn for_receiving(self) -> bool {
+        self == RecordKind::Receiving
     }
 }
 
@@ -89,6 +98,7 @@ pub struct PublishedKey {
     pub selector: String,
     pub value: String,
     pub ed25519: bool,
+    pub state: crate::dkim::KeyState,
 }
 
 fn relative(domain: &Domain, label: &str) -> (String, String) {
@@ -119,7 +129,12 @@ pub fn expected(domain: &Domain, region: &RegionHosts, keys: &[PublishedKey]) ->
         for key in keys {
             let (name, fqdn) = relative(domain, &format!("{}._domainkey", key.selector));
             records.push(ExpectedRecord {
-                kind: if key.ed25519 { RecordKind::DkimEd25519 } else { RecordKind::Dkim },
+                kind: match (key.state, key.ed25519) {
+                    (crate::dkim::KeyState::Next, _) => RecordKind::DkimNext,
+                    (crate::dkim::KeyState::Retired, _) => RecordKind::DkimRetired,
+                    (crate::dkim::KeyState::Active, true) => RecordKind::DkimEd25519,
+                    (crate::dkim::KeyState::Active, false) => RecordKind::Dkim,
+                },
                 name,
                 fqdn,
                 record_type: "TXT",

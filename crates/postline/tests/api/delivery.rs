@@ -29,6 +29,7 @@ backend_tests!(
     real_recipients_need_a_verified_sending_domain,
     a_domain_that_enforces_tls_is_never_sent_in_clear,
     only_the_sending_domains_region_delivers_its_mail,
+    a_rotated_key_signs_once_its_record_is_published,
 );
 
 const DOMAIN: &str = "acme-customer.io";
@@ -465,4 +466,59 @@ async fn only_the_sending_domains_region_delivers_its_mail(app: TestApp) {
     use postline_core::store::QueueStore;
     let claimed = app.app.db.claim_due(Route::Smtp, "eu-west-1", now, now + Duration::minutes(1), 10).await.unwrap();
     assert_eq!(claimed.len(), 1, "an eu-west-1 node takes it");
+}
+
+async fn a_rotated_key_signs_once_its_record_is_published(app: TestApp) {
+    let sink = SmtpSink::start().await;
+    let app = app_with(app.backend, &sink, |_| {}).await;
+    let id = app.get("/domains").await.body["data"][0]["id"].as_str().unwrap().to_string();
+    let domain_id = postline_core::ids::DomainId::parse(&id).unwrap();
+    let next = app.app.postline.rotate_dkim_key(app.team.id, domain_id).await.unwrap();
+    assert_eq!(next.selector, "resend-2");
+    assert!(app.app.postline.rotate_dkim_key(app.team.id, domain_id).await.is_err(), "one rotation at a time");
+
+    let names = |d: &Value| -> Vec<String> {
+        d["records"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|r| r["record"] == "DKIM")
+            .map(|r| r["name"].as_str().unwrap().to_string())
+            .collect()
+    };
+    let domain = app.get(&format!("/domains/{id}")).await.body;
+    assert_eq!(names(&domain), ["resend._domainkey", "resend-2._domainkey"]);
+
+    // Until the new record is published, mail is still signed with the old key.
+    send(&app, json!("bob@acme-customer.io")).await;
+    app.drain().await;
+    assert!(sink.received()[0].text().contains("s=resend;"));
+
+    let mut only_new = domain.clone();
+    only_new["records"] = json!(
+        domain["records"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|r| r["name"] == "resend-2._domainkey")
+            .cloned()
+            .collect::<Vec<_>>()
+    );
+    app.publish_records(&only_new);
+    app.request(reqwest::Method::POST, &format!("/domains/{id}/verify"), None).await.expect(200);
+    app.check_domains().await;
+    send(&app, json!("bob@acme-customer.io")).await;
+    app.drain().await;
+    let signed = sink.received()[1].text();
+    assert!(signed.contains("s=resend-2;") && !signed.contains("s=resend;"), "the new key signs");
+    let domain = app.get(&format!("/domains/{id}")).await.body;
+    assert_eq!(domain["status"], "verified");
+    assert_eq!(names(&domain), ["resend._domainkey", "resend-2._domainkey"], "the retired key stays published");
+
+    assert!(
+        app.app.postline.remove_dkim_key(app.team.id, domain_id, "resend-2").await.is_err(),
+        "the active key cannot be removed"
+    );
+    app.app.postline.remove_dkim_key(app.team.id, domain_id, "resend").await.unwrap();
+    assert_eq!(names(&app.get(&format!("/domains/{id}")).await.body), ["resend-2._domainkey"]);
 }
