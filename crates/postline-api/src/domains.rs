@@ -146,3 +146,49 @@ pub async fn verify(
     state.postline.verify_domain(p.team_id, id).await?;
     Ok(Json(json!({"object": "domain", "id": id})))
 }
+
+fn claim(c: &postline_core::domains::claims::DomainClaim) -> Value {
+    json!({
+        "object": "domain_claim",
+        "id": c.id,
+        "name": c.name,
+        "status": c.status.as_str(),
+        "domain_id": c.domain_id,
+        "region": c.region,
+        "record": {"type": "TXT", "name": c.name, "value": c.record_value(), "ttl": "Auto"},
+        "blocked_reason": null,
+        "failure_reason": null,
+        "created_at": api_time(c.created_at),
+        "expires_at": api_time(c.expires_at),
+    })
+}
+
+/// `POST /domains/claim`
+pub async fn create_claim(
+    State(state): State<AppState>,
+    Manager(p): Manager,
+    JsonBody(body): JsonBody,
+) -> Result<(StatusCode, Json<Value>), ApiError> {
+    let (created, new) = state.postline.create_claim(p.team_id, &body).await?;
+    Ok((if new { StatusCode::CREATED } else { StatusCode::OK }, Json(claim(&created))))
+}
+
+/// `GET /domains/{id}/claim`
+pub async fn get_claim(
+    State(state): State<AppState>,
+    Manager(p): Manager,
+    Path(id): Path<String>,
+) -> Result<Json<Value>, ApiError> {
+    let found = state.postline.get_claim(p.team_id, DomainId::parse(&id)?).await?;
+    Ok(Json(claim(&found)))
+}
+
+/// `POST /domains/{id}/claim/verify`
+pub async fn verify_claim(
+    State(state): State<AppState>,
+    Manager(p): Manager,
+    Path(id): Path<String>,
+) -> Result<Json<Value>, ApiError> {
+    let checked = state.postline.verify_claim(p.team_id, DomainId::parse(&id)?).await?;
+    Ok(Json(claim(&checked)))
+}

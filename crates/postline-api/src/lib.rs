@@ -59,6 +59,9 @@ pub fn router(state: AppState) -> Router {
         .route("/domains", post(domains::create).get(domains::list))
         .route("/domains/{id}", get(domains::get).patch(domains::update).delete(domains::remove))
         .route("/domains/{id}/verify", post(domains::verify))
+        .route("/domains/claim", post(domains::create_claim))
+        .route("/domains/{id}/claim", get(domains::get_claim))
+        .route("/domains/{id}/claim/verify", post(domains::verify_claim))
         .route("/api-keys", post(api_keys::create).get(api_keys::list))
         .route("/api-keys/{id}", patch(api_keys::update).delete(api_keys::remove))
         .layer(DefaultBodyLimit::max(MAX_BODY));

@@ -64,3 +64,5 @@ id_type!(/// A domain.
     DomainId, "domain");
 id_type!(/// A topic (the audience issue owns topics; sends may already name one).
     TopicId, "topic");
+id_type!(/// A claim on a domain another team has verified.
+    ClaimId, "claim");

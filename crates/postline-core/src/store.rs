@@ -15,10 +15,13 @@ use crate::{
     delivery::suppression::Suppression,
     delivery::{ClaimedDelivery, DeliveryOutcome},
     dkim::DkimKey,
-    domains::Domain,
+    domains::{
+        Domain,
+        claims::{ClaimStatus, DomainClaim},
+    },
     emails::{Attachment, AttachmentContent, Email, EmailEvent, NewEmail},
     idempotency::{Claim, Completion},
-    ids::{ApiKeyId, AttachmentId, DomainId, EmailId, TeamId},
+    ids::{ApiKeyId, AttachmentId, ClaimId, DomainId, EmailId, TeamId},
     pagination::{Page, PageRequest},
     teams::Team,
 };
@@ -70,6 +73,21 @@ pub trait DomainStore {
     async fn domain_exists(&self, team_id: TeamId, id: DomainId) -> Result<bool> {
         Ok(self.get_domain(team_id, id).await?.is_some())
     }
+}
+
+/// Claims on domains other teams verified.
+#[async_trait]
+pub trait ClaimStore {
+    async fn insert_claim(&self, claim: &DomainClaim) -> Result<()>;
+    /// The team's pending claim for a name, if any.
+    async fn pending_claim(&self, team_id: TeamId, name: &str) -> Result<Option<DomainClaim>>;
+    /// The newest claim on the team's domain.
+    async fn claim_for_domain(&self, team_id: TeamId, domain_id: DomainId) -> Result<Option<DomainClaim>>;
+    async fn set_claim_status(&self, id: ClaimId, status: ClaimStatus) -> Result<()>;
+    /// Completes a claim in one transaction: every other team's domain of that name is
+    /// removed, the name's DKIM keys are dropped (fresh ones are made next), the claim
+    /// is marked completed.
+    async fn complete_claim(&self, claim: &DomainClaim) -> Result<()>;
 }
 
 /// The result of a state change on an email that may be in the wrong state.
@@ -194,6 +212,7 @@ pub trait Store:
     TeamStore
     + ApiKeyStore
     + DomainStore
+    + ClaimStore
     + EmailStore
     + QueueStore
     + MtaStore
@@ -209,6 +228,7 @@ impl<T> Store for T where
     T: TeamStore
         + ApiKeyStore
         + DomainStore
+        + ClaimStore
         + EmailStore
         + QueueStore
         + MtaStore

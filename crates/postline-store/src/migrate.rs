@@ -13,10 +13,11 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
     (2, "outbound", include_str!("../migrations/0002_outbound.sql")),
     (3, "domains", include_str!("../migrations/0003_domains.sql")),
     (4, "key_rotation", include_str!("../migrations/0004_key_rotation.sql")),
+    (5, "domain_claims", include_str!("../migrations/0005_domain_claims.sql")),
 ];
 
 /// The newest schema version this binary knows.
-pub const LATEST: i64 = 4;
+pub const LATEST: i64 = 5;
 
 /// The migration's SQL for `backend`, with `--` comment lines removed (so a `;` in a
 /// comment cannot split a statement).

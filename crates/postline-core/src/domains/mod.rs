@@ -9,6 +9,7 @@
 //! `temporary_failure`, back to `verified` when they return, `failed` after 72 hours.
 
 pub mod checks;
+pub mod claims;
 pub mod dns;
 pub mod input;
 pub mod lifecycle;

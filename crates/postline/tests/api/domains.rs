@@ -27,6 +27,8 @@ backend_tests!(
     a_pending_domain_fails_after_72_hours,
     a_verified_domain_fails_temporarily_and_recovers,
     a_temporary_failure_becomes_a_failure_after_72_hours,
+    a_verified_domain_can_be_claimed_by_proving_ownership,
+    claims_need_a_name_verified_elsewhere_and_expire,
 );
 
 async fn add(app: &TestApp, body: Value) -> Value {
@@ -362,4 +364,56 @@ async fn a_temporary_failure_becomes_a_failure_after_72_hours(app: TestApp) {
         app.check_domains().await;
     }
     assert_eq!(app.get(&format!("/domains/{id}")).await.body["status"], "failed");
+}
+
+async fn a_verified_domain_can_be_claimed_by_proving_ownership(app: TestApp) {
+    let previous = app.verified_domain("acme.dev").await;
+    let old_dkim = app.dns.txt_of("resend._domainkey.acme.dev");
+    let claimant = app.other_team_key().await;
+    let as_claimant = |method: Method, path: String, body: Option<Value>| {
+        let app = &app;
+        let key = claimant.clone();
+        async move { app.request_as(&key, method, &path, body, &[]).await }
+    };
+    let started = as_claimant(Method::POST, "/domains/claim".into(), Some(json!({"name": "acme.dev"}))).await;
+    let claim = started.expect(201).clone();
+    assert_eq!((claim["object"].as_str(), claim["status"].as_str()), (Some("domain_claim"), Some("pending")));
+    let token = claim["record"]["value"].as_str().unwrap().to_string();
+    assert!(token.starts_with("resend-domain-verification="));
+    let again = as_claimant(Method::POST, "/domains/claim".into(), Some(json!({"name": "acme.dev"}))).await;
+    assert_eq!(again.expect(200)["id"], claim["id"], "an open claim is returned again");
+
+    let domain_id = claim["domain_id"].as_str().unwrap().to_string();
+    let waiting = as_claimant(Method::POST, format!("/domains/{domain_id}/claim/verify"), None).await;
+    assert_eq!(waiting.expect(200)["status"], "pending", "no TXT record yet");
+
+    app.dns.txt("acme.dev", &token);
+    let done = as_claimant(Method::POST, format!("/domains/{domain_id}/claim/verify"), None).await;
+    assert_eq!(done.expect(200)["status"], "completed");
+    assert_eq!(as_claimant(Method::GET, format!("/domains/{domain_id}/claim"), None).await.body["status"], "completed");
+
+    // The previous team lost the domain; the claimant has fresh keys to publish.
+    app.get(&format!("/domains/{previous}")).await.expect_error(404, "not_found");
+    let send = json!({"from": "x@acme.dev", "to": "someone@elsewhere.example", "subject": "s", "text": "t"});
+    app.post("/emails", send).await.expect_error(403, "validation_error");
+    let domain = as_claimant(Method::GET, format!("/domains/{domain_id}"), None).await.body;
+    assert_ne!(vec![value(&domain, "DKIM", "TXT")], old_dkim, "fresh DKIM keys: the old records do not verify");
+    app.dns.remove("resend._domainkey.acme.dev");
+    app.publish_records(&json!({"name": "acme.dev", "records": domain["records"].as_array().unwrap().iter().filter(|r| r["record"] == "DKIM").cloned().collect::<Vec<_>>()}));
+    as_claimant(Method::POST, format!("/domains/{domain_id}/verify"), None).await.expect(200);
+    app.check_domains().await;
+    assert_eq!(as_claimant(Method::GET, format!("/domains/{domain_id}"), None).await.body["status"], "verified");
+}
+
+async fn claims_need_a_name_verified_elsewhere_and_expire(app: TestApp) {
+    app.post("/domains/claim", json!({"name": "nobody-verified.dev"})).await.expect_error(422, "validation_error");
+    app.get(&format!("/domains/{}/claim", uuid::Uuid::new_v4())).await.expect_error(404, "not_found");
+    let other = app.other_team_key().await;
+    app.verified_domain_as(&other, "taken.dev").await;
+    let claim = app.post("/domains/claim", json!({"name": "taken.dev"})).await.expect(201).clone();
+    let domain_id = claim["domain_id"].as_str().unwrap();
+    app.clock.advance(Duration::days(8));
+    assert_eq!(app.get(&format!("/domains/{domain_id}/claim")).await.body["status"], "expired");
+    let late = app.request(Method::POST, &format!("/domains/{domain_id}/claim/verify"), None).await;
+    assert_eq!(late.expect(200)["status"], "expired");
 }
