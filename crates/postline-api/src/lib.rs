@@ -14,6 +14,7 @@ pub mod error;
 pub mod extract;
 mod public;
 pub mod rate_limit;
+mod webhooks;
 mod wire;
 
 use std::sync::Arc;
@@ -62,6 +63,8 @@ pub fn router(state: AppState) -> Router {
         .route("/domains/claim", post(domains::create_claim))
         .route("/domains/{id}/claim", get(domains::get_claim))
         .route("/domains/{id}/claim/verify", post(domains::verify_claim))
+        .route("/webhooks", post(webhooks::create).get(webhooks::list))
+        .route("/webhooks/{id}", get(webhooks::get).patch(webhooks::update).delete(webhooks::remove))
         .route("/api-keys", post(api_keys::create).get(api_keys::list))
         .route("/api-keys/{id}", patch(api_keys::update).delete(api_keys::remove))
         .layer(DefaultBodyLimit::max(MAX_BODY));

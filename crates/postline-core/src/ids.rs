@@ -66,3 +66,5 @@ id_type!(/// A topic (the audience issue owns topics; sends may already name one
     TopicId, "topic");
 id_type!(/// A claim on a domain another team has verified.
     ClaimId, "claim");
+id_type!(/// A webhook endpoint.
+    WebhookId, "webhook");

@@ -22,6 +22,7 @@ pub mod remote;
 pub mod signing;
 pub mod store;
 pub mod teams;
+pub mod webhooks;
 
 pub use error::{Error, Invalid, Result};
 pub use postline::{Ports, Postline, Settings};

@@ -41,6 +41,7 @@ pub struct Postline {
     pub(crate) metrics: Arc<crate::metrics::Metrics>,
     pub(crate) dns: Arc<dyn crate::domains::dns::DnsLookup>,
     pub(crate) dkim: Arc<dyn crate::domains::dns::DkimKeys>,
+    pub(crate) webhooks: Arc<dyn crate::webhooks::dispatch::WebhookTransport>,
     /// Poked when a domain's check is due now (verification requested).
     pub(crate) domain_wake: Arc<Notify>,
 }
@@ -51,12 +52,13 @@ pub struct Ports {
     pub remote: Arc<dyn RemoteFiles>,
     pub dns: Arc<dyn crate::domains::dns::DnsLookup>,
     pub dkim: Arc<dyn crate::domains::dns::DkimKeys>,
+    pub webhooks: Arc<dyn crate::webhooks::dispatch::WebhookTransport>,
 }
 
 impl Postline {
     /// Builds the application, loading the link-signing secret from the store.
     pub async fn new(store: Arc<dyn Store>, clock: Arc<dyn Clock>, ports: Ports, settings: Settings) -> Result<Self> {
-        let Ports { remote, dns, dkim } = ports;
+        let Ports { remote, dns, dkim, webhooks } = ports;
         let signer = Signer::new(store.secret("link-signing").await?);
         Ok(Postline {
             store,
@@ -68,6 +70,7 @@ impl Postline {
             metrics: Arc::default(),
             dns,
             dkim,
+            webhooks,
             domain_wake: Arc::new(Notify::new()),
         })
     }

@@ -21,9 +21,13 @@ use crate::{
     },
     emails::{Attachment, AttachmentContent, Email, EmailEvent, NewEmail},
     idempotency::{Claim, Completion},
-    ids::{ApiKeyId, AttachmentId, ClaimId, DomainId, EmailId, TeamId},
+    ids::{ApiKeyId, AttachmentId, ClaimId, DomainId, EmailId, TeamId, WebhookId},
     pagination::{Page, PageRequest},
     teams::Team,
+    webhooks::{
+        Webhook,
+        dispatch::{AttemptRecord, DueDelivery, Next},
+    },
 };
 
 /// Teams.
@@ -73,6 +77,26 @@ pub trait DomainStore {
     async fn domain_exists(&self, team_id: TeamId, id: DomainId) -> Result<bool> {
         Ok(self.get_domain(team_id, id).await?.is_some())
     }
+}
+
+/// Webhook endpoints and their outbox.
+#[async_trait]
+pub trait WebhookStore {
+    async fn insert_webhook(&self, webhook: &Webhook) -> Result<()>;
+    async fn get_webhook(&self, team_id: TeamId, id: WebhookId) -> Result<Option<Webhook>>;
+    async fn list_webhooks(&self, team_id: TeamId, page: &PageRequest) -> Result<Page<Webhook>>;
+    async fn save_webhook(&self, webhook: &Webhook) -> Result<()>;
+    /// `false` when no such endpoint exists in the team.
+    async fn delete_webhook(&self, team_id: TeamId, id: WebhookId) -> Result<bool>;
+    /// Leases due deliveries of enabled endpoints.
+    async fn claim_due_webhook_deliveries(
+        &self,
+        now: Timestamp,
+        lease_until: Timestamp,
+        limit: u32,
+    ) -> Result<Vec<DueDelivery>>;
+    /// Records an attempt and what comes next, in one transaction.
+    async fn record_webhook_attempt(&self, delivery: &DueDelivery, attempt: &AttemptRecord, next: Next) -> Result<()>;
 }
 
 /// Claims on domains other teams verified.
@@ -213,6 +237,7 @@ pub trait Store:
     + ApiKeyStore
     + DomainStore
     + ClaimStore
+    + WebhookStore
     + EmailStore
     + QueueStore
     + MtaStore
@@ -229,6 +254,7 @@ impl<T> Store for T where
         + ApiKeyStore
         + DomainStore
         + ClaimStore
+        + WebhookStore
         + EmailStore
         + QueueStore
         + MtaStore

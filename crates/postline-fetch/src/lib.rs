@@ -86,20 +86,61 @@ impl Fetcher {
         Err(FetchError::Failed(format!("more than {} redirects", self.max_redirects)))
     }
 
-    async fn get_once(&self, url: &Url) -> Result<reqwest::Response, FetchError> {
+    /// POSTs `body` to `url` with `headers`: same address policy and time limit as
+    /// [`Fetcher::get`], redirects are not followed, and at most `max_response` bytes
+    /// of the response are read. Returns the status and the start of the body.
+    pub async fn post(
+        &self,
+        url: &str,
+        headers: &[(String, String)],
+        body: Vec<u8>,
+        max_response: usize,
+    ) -> Result<(u16, String), FetchError> {
+        let attempt = async {
+            let url = Url::parse(url).map_err(|e| FetchError::Failed(format!("invalid URL: {e}")))?;
+            let client = self.client_for(&url).await?;
+            let mut request = client.post(url.clone()).body(body);
+            for (name, value) in headers {
+                request = request.header(name, value);
+            }
+            let response = request.send().await.map_err(|e| FetchError::Failed(describe(&e)))?;
+            let status = response.status().as_u16();
+            let mut excerpt = Vec::new();
+            let mut stream = response.bytes_stream();
+            while let Some(chunk) = stream.next().await {
+                let Ok(chunk) = chunk else { break };
+                excerpt.extend_from_slice(&chunk[..chunk.len().min(max_response - excerpt.len())]);
+                if excerpt.len() >= max_response {
+                    break;
+                }
+            }
+            Ok((status, String::from_utf8_lossy(&excerpt).into_owned()))
+        };
+        match tokio::time::timeout(self.timeout, attempt).await {
+            Ok(result) => result,
+            Err(_) => Err(FetchError::Failed(format!("timed out after {} s", self.timeout.as_secs()))),
+        }
+    }
+
+    /// A client pinned to the checked addresses of the URL's host, following no redirects.
+    async fn client_for(&self, url: &Url) -> Result<reqwest::Client, FetchError> {
         if !matches!(url.scheme(), "http" | "https") {
             return Err(FetchError::Failed("only http and https URLs can be fetched".into()));
         }
         let host = url.host_str().ok_or_else(|| FetchError::Failed("the URL has no host".into()))?.to_string();
         let port = url.port_or_known_default().unwrap_or(80);
         let addresses = self.resolve(&host, port).await?;
-        let client = reqwest::Client::builder()
+        reqwest::Client::builder()
             .redirect(reqwest::redirect::Policy::none())
             .resolve_to_addrs(host.trim_start_matches('[').trim_end_matches(']'), &addresses)
             .connect_timeout(self.timeout)
             .user_agent(concat!("postline/", env!("CARGO_PKG_VERSION")))
             .build()
-            .map_err(|e| FetchError::Failed(format!("HTTP client: {e}")))?;
+            .map_err(|e| FetchError::Failed(format!("HTTP client: {e}")))
+    }
+
+    async fn get_once(&self, url: &Url) -> Result<reqwest::Response, FetchError> {
+        let client = self.client_for(url).await?;
         client.get(url.clone()).send().await.map_err(|e| FetchError::Failed(describe(&e)))
     }
 

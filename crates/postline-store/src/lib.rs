@@ -24,6 +24,7 @@ mod queue;
 mod rows;
 mod settings;
 mod teams;
+mod webhooks;
 mod writer;
 
 pub use connect::{Backend, Db};

@@ -14,10 +14,11 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
     (3, "domains", include_str!("../migrations/0003_domains.sql")),
     (4, "key_rotation", include_str!("../migrations/0004_key_rotation.sql")),
     (5, "domain_claims", include_str!("../migrations/0005_domain_claims.sql")),
+    (6, "webhooks", include_str!("../migrations/0006_webhooks.sql")),
 ];
 
 /// The newest schema version this binary knows.
-pub const LATEST: i64 = 5;
+pub const LATEST: i64 = 6;
 
 /// The migration's SQL for `backend`, with `--` comment lines removed (so a `;` in a
 /// comment cannot split a statement).

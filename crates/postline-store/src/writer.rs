@@ -179,7 +179,7 @@ pub(crate) async fn insert_event(
     .execute(&mut **tx)
     .await
     .map_err(db)?;
-    Ok(())
+    crate::webhooks::enqueue_email_event(tx, team_id, event).await
 }
 
 async fn complete_idempotency(tx: &mut sqlx::Transaction<'_, sqlx::Any>, completion: &Completion) -> Result<()> {

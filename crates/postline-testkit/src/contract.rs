@@ -107,6 +107,15 @@ impl Contract {
         self.template_for(path).is_some_and(|t| !self.document["paths"][&t][method.to_ascii_lowercase()].is_null())
     }
 
+    /// Panics unless `value` is valid against the named component schema.
+    pub fn check_schema(&self, schema: &str, value: &Value) {
+        let root = json!({"components": self.document["components"], "$ref": format!("#/components/schemas/{schema}")});
+        let validator = jsonschema::validator_for(&root).expect("the contract's schema compiles");
+        let errors: Vec<String> =
+            validator.iter_errors(value).map(|e| format!("{} at {}", e, e.instance_path)).collect();
+        assert!(errors.is_empty(), "does not match {schema}:\n{}\nvalue: {value:#}", errors.join("\n"));
+    }
+
     /// Panics with a readable report unless `body` is valid for the operation's
     /// `status` response, or a well-formed error body for an error status.
     pub fn check(&self, method: &str, path: &str, status: u16, body: &Value) {

@@ -10,6 +10,7 @@ pub mod files;
 pub mod process;
 pub mod smtp_sink;
 pub mod test_app;
+pub mod webhook_receiver;
 
 pub use clock::ManualClock;
 pub use test_app::{Backend, TestApp, TestResponse};

@@ -177,6 +177,18 @@ impl TestApp {
             .token
     }
 
+    /// Sends due webhook deliveries until none is due.
+    pub async fn dispatch_webhooks(&self) -> usize {
+        let mut total = 0;
+        loop {
+            let n = self.app.postline.dispatch_webhooks().await.expect("webhook dispatch");
+            if n == 0 {
+                return total;
+            }
+            total += n;
+        }
+    }
+
     /// Runs due domain checks until none is due.
     pub async fn check_domains(&self) -> usize {
         let mut total = 0;

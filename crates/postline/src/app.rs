@@ -55,8 +55,10 @@ impl App {
         };
         let resolver = postline_mta::dns::MxResolver::uncached(&config.mta.dns_servers)
             .map_err(|e| anyhow::anyhow!("setting up DNS: {e}"))?;
+        let webhook_fetcher = Fetcher { allow_private: config.allow_private_fetches, ..Fetcher::default() };
         let ports = Ports {
             remote,
+            webhooks: Arc::new(crate::remote::GuardedWebhooks(webhook_fetcher)),
             dns: Arc::new(resolver),
             dkim: Arc::new(postline_mta::dkim::KeyMaker { ed25519: config.mta.dkim_ed25519 }),
         };

@@ -19,3 +19,18 @@ impl RemoteFiles for GuardedRemote {
         }
     }
 }
+
+/// The webhook dispatcher's transport through [`Fetcher`] (no redirects, capped reads,
+/// private addresses refused when Postline is exposed beyond loopback).
+#[derive(Debug, Clone)]
+pub struct GuardedWebhooks(pub Fetcher);
+
+/// How much of a receiver's response is kept with the attempt.
+const RESPONSE_EXCERPT: usize = 4096;
+
+#[async_trait]
+impl postline_core::webhooks::dispatch::WebhookTransport for GuardedWebhooks {
+    async fn post(&self, url: &str, headers: &[(String, String)], body: &[u8]) -> Result<(u16, String), String> {
+        self.0.post(url, headers, body.to_vec(), RESPONSE_EXCERPT).await.map_err(|e| e.to_string())
+    }
+}

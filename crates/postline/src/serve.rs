@@ -46,6 +46,7 @@ pub async fn run(mut config: Config) -> anyhow::Result<()> {
     let mut workers: Vec<_> = app.workers().into_iter().map(|w| tokio::spawn(w.run(stopped.clone()))).collect();
     workers.push(tokio::spawn(housekeeping(app.postline.clone(), stopped.clone())));
     workers.push(tokio::spawn(domain_checks(app.postline.clone(), stopped.clone())));
+    workers.push(tokio::spawn(webhook_dispatch(app.postline.clone(), stopped.clone())));
     let mut on_stop = stopped.clone();
     axum::serve(listener, app.router.clone())
         .with_graceful_shutdown(async move {
@@ -95,6 +96,22 @@ async fn domain_checks(postline: postline_core::Postline, mut shutdown: watch::R
         tokio::select! {
             _ = wake.notified() => {}
             _ = tokio::time::sleep(std::time::Duration::from_secs(30)) => {}
+            _ = shutdown.changed() => {}
+        }
+    }
+}
+
+/// Sends due webhook deliveries: the outbox is polled every half second, so events
+/// reach endpoints moments after they happen, and retries when they come due.
+async fn webhook_dispatch(postline: postline_core::Postline, mut shutdown: watch::Receiver<bool>) {
+    while !*shutdown.borrow() {
+        match postline.dispatch_webhooks().await {
+            Ok(n) if n > 0 => continue,
+            Ok(_) => {}
+            Err(error) => tracing::warn!(%error, "webhook dispatch failed; retrying"),
+        }
+        tokio::select! {
+            _ = tokio::time::sleep(std::time::Duration::from_millis(500)) => {}
             _ = shutdown.changed() => {}
         }
     }

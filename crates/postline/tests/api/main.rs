@@ -13,3 +13,4 @@ mod emails;
 mod idempotency;
 mod sandbox;
 mod schedule;
+mod webhooks;

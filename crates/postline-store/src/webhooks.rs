@@ -1,0 +1,265 @@
+//! Webhook endpoints, and the outbox: messages are enqueued inside the transaction
+//! that records the event, so an event is never lost or sent for a change that
+//! rolled back.
+
+use async_trait::async_trait;
+use postline_core::{
+    Result,
+    clock::{Timestamp, to_micros},
+    emails::{EmailEvent, Tag},
+    ids::{TeamId, WebhookId},
+    pagination::{Page, PageRequest},
+    store::WebhookStore,
+    webhooks::{
+        EmailSummary, Webhook,
+        dispatch::{AttemptRecord, DueDelivery, Next},
+        email_event_message, email_event_type,
+    },
+};
+use sqlx::{AssertSqlSafe, Row, any::AnyRow};
+
+use crate::{Backend, Db, error::db, rows};
+
+const COLUMNS: &str = "id, team_id, endpoint, events, status, secret, created_at";
+
+fn webhook_from(row: &AnyRow) -> Result<Webhook> {
+    let events: String = rows::get(row, "events")?;
+    let status: String = rows::get(row, "status")?;
+    Ok(Webhook {
+        id: WebhookId(rows::uuid(row, "id")?),
+        team_id: TeamId(rows::uuid(row, "team_id")?),
+        endpoint: rows::get(row, "endpoint")?,
+        events: events.split(',').filter(|e| !e.is_empty()).map(str::to_string).collect(),
+        enabled: status == "enabled",
+        secret: rows::get(row, "secret")?,
+        created_at: rows::time(row, "created_at")?,
+    })
+}
+
+fn events_column(events: &[String]) -> String {
+    format!(",{},", events.join(","))
+}
+
+/// Enqueues the webhook message of an email event for every subscribed, enabled
+/// endpoint of the team, in the caller's transaction.
+pub(crate) async fn enqueue_email_event(
+    tx: &mut sqlx::Transaction<'_, sqlx::Any>,
+    team_id: TeamId,
+    event: &EmailEvent,
+) -> Result<()> {
+    let Some(kind) = email_event_type(event.kind) else { return Ok(()) };
+    let subscribers: Vec<String> =
+        sqlx::query_scalar("SELECT id FROM webhooks WHERE team_id = $1 AND status = 'enabled' AND events LIKE $2")
+            .bind(team_id.to_string())
+            .bind(format!("%,{kind},%"))
+            .fetch_all(&mut **tx)
+            .await
+            .map_err(db)?;
+    if subscribers.is_empty() {
+        return Ok(());
+    }
+    let row = sqlx::query("SELECT from_addr, to_addrs, subject, tags, created_at FROM emails WHERE id = $1")
+        .bind(event.email_id.to_string())
+        .fetch_one(&mut **tx)
+        .await
+        .map_err(db)?;
+    let summary = EmailSummary {
+        id: event.email_id,
+        from: rows::get(&row, "from_addr")?,
+        to: rows::json(&row, "to_addrs")?,
+        subject: rows::get(&row, "subject")?,
+        tags: rows::json::<Vec<Tag>>(&row, "tags")?,
+        created_at: rows::time(&row, "created_at")?,
+    };
+    let Some((kind, payload)) = email_event_message(&summary, event) else { return Ok(()) };
+    let message_id = format!("msg_{}", uuid::Uuid::now_v7().simple());
+    sqlx::query(
+        "INSERT INTO webhook_messages (id, team_id, event_type, payload, created_at) VALUES ($1, $2, $3, $4, $5)",
+    )
+    .bind(&message_id)
+    .bind(team_id.to_string())
+    .bind(&kind)
+    .bind(rows::to_json(&payload))
+    .bind(to_micros(event.at))
+    .execute(&mut **tx)
+    .await
+    .map_err(db)?;
+    for webhook in subscribers {
+        sqlx::query(
+            "INSERT INTO webhook_deliveries (id, message_id, webhook_id, team_id, status, attempts, next_attempt_at, updated_at) \
+             VALUES ($1, $2, $3, $4, 'pending', 0, $5, $5)",
+        )
+        .bind(uuid::Uuid::now_v7().to_string())
+        .bind(&message_id)
+        .bind(&webhook)
+        .bind(team_id.to_string())
+        .bind(to_micros(event.at))
+        .execute(&mut **tx)
+        .await
+        .map_err(db)?;
+    }
+    Ok(())
+}
+
+#[async_trait]
+impl WebhookStore for Db {
+    async fn insert_webhook(&self, w: &Webhook) -> Result<()> {
+        let _turn = self.write_turn().await;
+        sqlx::query(AssertSqlSafe(format!("INSERT INTO webhooks ({COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7)")))
+            .bind(w.id.to_string())
+            .bind(w.team_id.to_string())
+            .bind(&w.endpoint)
+            .bind(events_column(&w.events))
+            .bind(if w.enabled { "enabled" } else { "disabled" })
+            .bind(&w.secret)
+            .bind(to_micros(w.created_at))
+            .execute(&self.pool)
+            .await
+            .map_err(db)?;
+        Ok(())
+    }
+
+    async fn get_webhook(&self, team_id: TeamId, id: WebhookId) -> Result<Option<Webhook>> {
+        let row = sqlx::query(AssertSqlSafe(format!("SELECT {COLUMNS} FROM webhooks WHERE id = $1 AND team_id = $2")))
+            .bind(id.to_string())
+            .bind(team_id.to_string())
+            .fetch_optional(&self.pool)
+            .await
+            .map_err(db)?;
+        row.as_ref().map(webhook_from).transpose()
+    }
+
+    async fn list_webhooks(&self, team_id: TeamId, page: &PageRequest) -> Result<Page<Webhook>> {
+        let (condition, order, cursor, reverse) = rows::cursor_sql(page, 2, true);
+        let sql =
+            format!("SELECT {COLUMNS} FROM webhooks WHERE team_id = $1 {condition} {order} LIMIT {}", page.limit + 1);
+        let mut query = sqlx::query(AssertSqlSafe(sql)).bind(team_id.to_string());
+        if let Some(cursor) = cursor {
+            query = query.bind(cursor);
+        }
+        let found = query.fetch_all(&self.pool).await.map_err(db)?;
+        let webhooks = found.iter().map(webhook_from).collect::<Result<Vec<_>>>()?;
+        Ok(rows::page(webhooks, page.limit, reverse))
+    }
+
+    async fn save_webhook(&self, w: &Webhook) -> Result<()> {
+        let _turn = self.write_turn().await;
+        sqlx::query("UPDATE webhooks SET endpoint = $1, events = $2, status = $3 WHERE id = $4 AND team_id = $5")
+            .bind(&w.endpoint)
+            .bind(events_column(&w.events))
+            .bind(if w.enabled { "enabled" } else { "disabled" })
+            .bind(w.id.to_string())
+            .bind(w.team_id.to_string())
+            .execute(&self.pool)
+            .await
+            .map_err(db)?;
+        Ok(())
+    }
+
+    async fn delete_webhook(&self, team_id: TeamId, id: WebhookId) -> Result<bool> {
+        let _turn = self.write_turn().await;
+        let mut tx = self.pool.begin().await.map_err(db)?;
+        let done = sqlx::query("DELETE FROM webhooks WHERE id = $1 AND team_id = $2")
+            .bind(id.to_string())
+            .bind(team_id.to_string())
+            .execute(&mut *tx)
+            .await
+            .map_err(db)?;
+        sqlx::query("DELETE FROM webhook_deliveries WHERE webhook_id = $1 AND status = 'pending'")
+            .bind(id.to_string())
+            .execute(&mut *tx)
+            .await
+            .map_err(db)?;
+        tx.commit().await.map_err(db)?;
+        Ok(done.rows_affected() == 1)
+    }
+
+    async fn claim_due_webhook_deliveries(
+        &self,
+        now: Timestamp,
+        lease_until: Timestamp,
+        limit: u32,
+    ) -> Result<Vec<DueDelivery>> {
+        let _turn = self.write_turn().await;
+        let lock = if self.backend == Backend::Postgres { "FOR UPDATE OF d SKIP LOCKED" } else { "" };
+        let token = uuid::Uuid::new_v4().to_string();
+        let claimed: Vec<String> = sqlx::query_scalar(AssertSqlSafe(format!(
+            "UPDATE webhook_deliveries SET lease_until = $1, lease_token = $2 WHERE id IN ( \
+               SELECT d.id FROM webhook_deliveries d JOIN webhooks w ON w.id = d.webhook_id \
+               WHERE d.status = 'pending' AND d.next_attempt_at <= $3 AND w.status = 'enabled' \
+               AND (d.lease_until IS NULL OR d.lease_until < $3) ORDER BY d.next_attempt_at, d.id LIMIT $4 {lock}) \
+             RETURNING id"
+        )))
+        .bind(to_micros(lease_until))
+        .bind(&token)
+        .bind(to_micros(now))
+        .bind(i64::from(limit))
+        .fetch_all(&self.pool)
+        .await
+        .map_err(db)?;
+        if claimed.is_empty() {
+            return Ok(Vec::new());
+        }
+        let found = sqlx::query(
+            "SELECT d.id, d.message_id, d.webhook_id, d.attempts, w.endpoint, w.secret, m.payload \
+             FROM webhook_deliveries d JOIN webhooks w ON w.id = d.webhook_id JOIN webhook_messages m ON m.id = d.message_id \
+             WHERE d.lease_token = $1 ORDER BY d.next_attempt_at, d.id",
+        )
+        .bind(&token)
+        .fetch_all(&self.pool)
+        .await
+        .map_err(db)?;
+        found
+            .iter()
+            .map(|row| {
+                let attempts: i32 = row.try_get("attempts").map_err(db)?;
+                Ok(DueDelivery {
+                    id: rows::get(row, "id")?,
+                    message_id: rows::get(row, "message_id")?,
+                    webhook_id: rows::get(row, "webhook_id")?,
+                    endpoint: rows::get(row, "endpoint")?,
+                    secret: rows::get(row, "secret")?,
+                    payload: rows::get(row, "payload")?,
+                    attempts: u32::try_from(attempts).unwrap_or_default(),
+                    lease_token: token.clone(),
+                })
+            })
+            .collect()
+    }
+
+    async fn record_webhook_attempt(&self, delivery: &DueDelivery, attempt: &AttemptRecord, next: Next) -> Result<()> {
+        let _turn = self.write_turn().await;
+        let mut tx = self.pool.begin().await.map_err(db)?;
+        sqlx::query(
+            "INSERT INTO webhook_attempts (delivery_id, attempted_at, status_code, duration_ms, response, succeeded) \
+             VALUES ($1, $2, $3, $4, $5, $6)",
+        )
+        .bind(&delivery.id)
+        .bind(to_micros(attempt.at))
+        .bind(attempt.status_code.map(i32::from))
+        .bind(attempt.duration_ms)
+        .bind(&attempt.response)
+        .bind(i32::from(attempt.succeeded))
+        .execute(&mut *tx)
+        .await
+        .map_err(db)?;
+        let (status, next_at) = match next {
+            Next::Delivered => ("delivered", attempt.at),
+            Next::RetryAt(at) => ("pending", at),
+            Next::Failed => ("failed", attempt.at),
+        };
+        sqlx::query(
+            "UPDATE webhook_deliveries SET status = $1, attempts = attempts + 1, next_attempt_at = $2, lease_until = NULL, \
+             lease_token = NULL, updated_at = $3 WHERE id = $4 AND lease_token = $5",
+        )
+        .bind(status)
+        .bind(to_micros(next_at))
+        .bind(to_micros(attempt.at))
+        .bind(&delivery.id)
+        .bind(&delivery.lease_token)
+        .execute(&mut *tx)
+        .await
+        .map_err(db)?;
+        tx.commit().await.map_err(db)
+    }
+}
