@@ -65,6 +65,11 @@ pub fn router(state: AppState) -> Router {
         .route("/domains/{id}/claim/verify", post(domains::verify_claim))
         .route("/webhooks", post(webhooks::create).get(webhooks::list))
         .route("/webhooks/{id}", get(webhooks::get).patch(webhooks::update).delete(webhooks::remove))
+        .route("/webhooks/{id}/signing-secret/rotate", post(webhooks::rotate_secret))
+        .route("/webhooks/{id}/events", get(webhooks::events))
+        .route("/webhooks/{id}/events/{event_id}", get(webhooks::event))
+        .route("/webhooks/{id}/events/{event_id}/attempts", get(webhooks::attempts))
+        .route("/webhooks/{id}/events/{event_id}/replay", post(webhooks::replay))
         .route("/api-keys", post(api_keys::create).get(api_keys::list))
         .route("/api-keys/{id}", patch(api_keys::update).delete(api_keys::remove))
         .layer(DefaultBodyLimit::max(MAX_BODY));

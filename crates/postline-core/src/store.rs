@@ -27,6 +27,7 @@ use crate::{
     webhooks::{
         Webhook,
         dispatch::{AttemptRecord, DueDelivery, Next},
+        history::{AttemptLog, EventLog},
     },
 };
 
@@ -95,8 +96,30 @@ pub trait WebhookStore {
         lease_until: Timestamp,
         limit: u32,
     ) -> Result<Vec<DueDelivery>>;
-    /// Records an attempt and what comes next, in one transaction.
+    /// Records an attempt and what comes next, in one transaction. When the schedule
+    /// is exhausted and the endpoint has not succeeded for `disable_after`, the
+    /// endpoint is disabled.
     async fn record_webhook_attempt(&self, delivery: &DueDelivery, attempt: &AttemptRecord, next: Next) -> Result<()>;
+    async fn set_webhook_secret(&self, id: WebhookId, secret: &str) -> Result<()>;
+    async fn webhook_events(&self, id: WebhookId, page: &PageRequest) -> Result<Page<EventLog>>;
+    async fn webhook_event(&self, id: WebhookId, event_id: &str) -> Result<Option<EventLog>>;
+    async fn webhook_attempts(&self, event_id: &str) -> Result<Vec<AttemptLog>>;
+    /// Makes deliveries due now with a fresh schedule.
+    async fn replay_webhook_deliveries(
+        &self,
+        webhook: Option<WebhookId>,
+        event_id: Option<&str>,
+        since: Option<Timestamp>,
+        now: Timestamp,
+    ) -> Result<u64>;
+    /// Makes failed deliveries of the team (or one endpoint) created since `since` due now.
+    async fn replay_failed_webhook_deliveries(
+        &self,
+        team_id: TeamId,
+        webhook: Option<WebhookId>,
+        since: Timestamp,
+        now: Timestamp,
+    ) -> Result<u64>;
 }
 
 /// Claims on domains other teams verified.

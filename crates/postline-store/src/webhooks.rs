@@ -14,6 +14,7 @@ use postline_core::{
         EmailSummary, Webhook,
         dispatch::{AttemptRecord, DueDelivery, Next},
         email_event_message, email_event_type,
+        history::{AttemptLog, EventLog},
     },
 };
 use sqlx::{AssertSqlSafe, Row, any::AnyRow};
@@ -40,21 +41,20 @@ fn events_column(events: &[String]) -> String {
     format!(",{},", events.join(","))
 }
 
-/// Enqueues the webhook message of an email event for every subscribed, enabled
-/// endpoint of the team, in the caller's transaction.
+/// Enqueues the webhook message of an email event for every subscribed endpoint of
+/// the team, in the caller's transaction.
 pub(crate) async fn enqueue_email_event(
     tx: &mut sqlx::Transaction<'_, sqlx::Any>,
     team_id: TeamId,
     event: &EmailEvent,
 ) -> Result<()> {
     let Some(kind) = email_event_type(event.kind) else { return Ok(()) };
-    let subscribers: Vec<String> =
-        sqlx::query_scalar("SELECT id FROM webhooks WHERE team_id = $1 AND status = 'enabled' AND events LIKE $2")
-            .bind(team_id.to_string())
-            .bind(format!("%,{kind},%"))
-            .fetch_all(&mut **tx)
-            .await
-            .map_err(db)?;
+    let subscribers: Vec<String> = sqlx::query_scalar("SELECT id FROM webhooks WHERE team_id = $1 AND events LIKE $2")
+        .bind(team_id.to_string())
+        .bind(format!("%,{kind},%"))
+        .fetch_all(&mut **tx)
+        .await
+        .map_err(db)?;
     if subscribers.is_empty() {
         return Ok(());
     }
@@ -260,6 +260,162 @@ impl WebhookStore for Db {
         .execute(&mut *tx)
         .await
         .map_err(db)?;
+        if next == Next::Failed {
+            // An endpoint that has not accepted anything for days is switched off; the
+            // owner re-enables it with PATCH /webhooks/{id} {"status": "enabled"}.
+            let since = attempt.at - postline_core::webhooks::dispatch::DISABLE_AFTER;
+            let successes: i64 = sqlx::query_scalar(
+                "SELECT COUNT(*) FROM webhook_attempts a JOIN webhook_deliveries d ON d.id = a.delivery_id \
+                 WHERE d.webhook_id = $1 AND a.succeeded = 1 AND a.attempted_at > $2",
+            )
+            .bind(&delivery.webhook_id)
+            .bind(to_micros(since))
+            .fetch_one(&mut *tx)
+            .await
+            .map_err(db)?;
+            let first: Option<i64> = sqlx::query_scalar("SELECT MIN(created_at) FROM webhook_messages m JOIN webhook_deliveries d ON d.message_id = m.id WHERE d.webhook_id = $1")
+                .bind(&delivery.webhook_id)
+                .fetch_one(&mut *tx)
+                .await
+                .map_err(db)?;
+            let failing_long_enough = first.is_some_and(|f| f <= to_micros(since));
+            if successes == 0 && failing_long_enough {
+                sqlx::query("UPDATE webhooks SET status = 'disabled' WHERE id = $1")
+                    .bind(&delivery.webhook_id)
+                    .execute(&mut *tx)
+                    .await
+                    .map_err(db)?;
+                tracing::warn!(webhook = %delivery.webhook_id, "webhook endpoint disabled after failing for days");
+            }
+        }
         tx.commit().await.map_err(db)
     }
+
+    async fn set_webhook_secret(&self, id: WebhookId, secret: &str) -> Result<()> {
+        let _turn = self.write_turn().await;
+        sqlx::query("UPDATE webhooks SET secret = $1 WHERE id = $2")
+            .bind(secret)
+            .bind(id.to_string())
+            .execute(&self.pool)
+            .await
+            .map_err(db)?;
+        Ok(())
+    }
+
+    async fn webhook_events(&self, id: WebhookId, page: &PageRequest) -> Result<Page<EventLog>> {
+        let (condition, order, cursor, reverse) = rows::cursor_sql(page, 2, true);
+        let condition = condition.replace("id ", "d.id ");
+        let order = order.replace("id ", "d.id ");
+        let sql = format!("{EVENT_QUERY} WHERE d.webhook_id = $1 {condition} {order} LIMIT {}", page.limit + 1);
+        let mut query = sqlx::query(AssertSqlSafe(sql)).bind(id.to_string());
+        if let Some(cursor) = cursor {
+            query = query.bind(cursor);
+        }
+        let found = query.fetch_all(&self.pool).await.map_err(db)?;
+        let events = found.iter().map(event_log_from).collect::<Result<Vec<_>>>()?;
+        Ok(rows::page(events, page.limit, reverse))
+    }
+
+    async fn webhook_event(&self, id: WebhookId, event_id: &str) -> Result<Option<EventLog>> {
+        let row = sqlx::query(AssertSqlSafe(format!("{EVENT_QUERY} WHERE d.webhook_id = $1 AND d.id = $2")))
+            .bind(id.to_string())
+            .bind(event_id)
+            .fetch_optional(&self.pool)
+            .await
+            .map_err(db)?;
+        row.as_ref().map(event_log_from).transpose()
+    }
+
+    async fn webhook_attempts(&self, event_id: &str) -> Result<Vec<AttemptLog>> {
+        let found = sqlx::query(
+            "SELECT seq, status_code, response, attempted_at, duration_ms FROM webhook_attempts WHERE delivery_id = $1 ORDER BY seq",
+        )
+        .bind(event_id)
+        .fetch_all(&self.pool)
+        .await
+        .map_err(db)?;
+        found
+            .iter()
+            .map(|row| {
+                let seq: i64 = row.try_get("seq").map_err(db)?;
+                let status: Option<i32> = rows::get(row, "status_code")?;
+                Ok(AttemptLog {
+                    id: format!("{event_id}-{seq}"),
+                    status_code: status.and_then(|s| u16::try_from(s).ok()),
+                    response: rows::get(row, "response")?,
+                    at: rows::time(row, "attempted_at")?,
+                    duration_ms: rows::get(row, "duration_ms")?,
+                })
+            })
+            .collect()
+    }
+
+    async fn replay_webhook_deliveries(
+        &self,
+        webhook: Option<WebhookId>,
+        event_id: Option<&str>,
+        since: Option<Timestamp>,
+        now: Timestamp,
+    ) -> Result<u64> {
+        let _turn = self.write_turn().await;
+        let done = sqlx::query(
+            "UPDATE webhook_deliveries SET status = 'pending', attempts = 0, next_attempt_at = $1, lease_until = NULL, \
+             lease_token = NULL, updated_at = $1 WHERE ($2 IS NULL OR webhook_id = $2) AND ($3 IS NULL OR id = $3) \
+             AND ($4 IS NULL OR updated_at >= $4)",
+        )
+        .bind(to_micros(now))
+        .bind(webhook.map(|w| w.to_string()))
+        .bind(event_id)
+        .bind(since.map(to_micros))
+        .execute(&self.pool)
+        .await
+        .map_err(db)?;
+        Ok(done.rows_affected())
+    }
+
+    async fn replay_failed_webhook_deliveries(
+        &self,
+        team_id: TeamId,
+        webhook: Option<WebhookId>,
+        since: Timestamp,
+        now: Timestamp,
+    ) -> Result<u64> {
+        let _turn = self.write_turn().await;
+        let done = sqlx::query(
+            "UPDATE webhook_deliveries SET status = 'pending', attempts = 0, next_attempt_at = $1, lease_until = NULL, \
+             lease_token = NULL, updated_at = $1 WHERE team_id = $2 AND status = 'failed' AND ($3 IS NULL OR webhook_id = $3) \
+             AND message_id IN (SELECT id FROM webhook_messages WHERE created_at >= $4)",
+        )
+        .bind(to_micros(now))
+        .bind(team_id.to_string())
+        .bind(webhook.map(|w| w.to_string()))
+        .bind(to_micros(since))
+        .execute(&self.pool)
+        .await
+        .map_err(db)?;
+        Ok(done.rows_affected())
+    }
+}
+
+const EVENT_QUERY: &str = "SELECT d.id, d.message_id, d.status, d.attempts, d.next_attempt_at, m.event_type, m.payload, m.created_at \
+                           FROM webhook_deliveries d JOIN webhook_messages m ON m.id = d.message_id";
+
+fn event_log_from(row: &AnyRow) -> Result<EventLog> {
+    let status: String = rows::get(row, "status")?;
+    let attempts: i32 = row.try_get("attempts").map_err(db)?;
+    let shown = match (status.as_str(), attempts) {
+        ("delivered", _) => "success",
+        ("failed", _) => "failed",
+        (_, 0) => "pending",
+        _ => "attempting",
+    };
+    Ok(EventLog {
+        id: rows::get(row, "id")?,
+        message_id: rows::get(row, "message_id")?,
+        event_type: rows::get(row, "event_type")?,
+        created_at: rows::time(row, "created_at")?,
+        status: shown.to_string(),
+        next_attempt_at: if status == "pending" { Some(rows::time(row, "next_attempt_at")?) } else { None },
+        payload: rows::json(row, "payload")?,
+    })
 }

@@ -45,6 +45,34 @@ pub enum Command {
     /// Manage the first team's sending domains and see their DNS records.
     #[command(subcommand)]
     Domains(DomainsCommand),
+    /// See the first team's webhook endpoints, their deliveries and attempts; replay.
+    #[command(subcommand)]
+    Webhooks(WebhooksCommand),
+}
+
+/// `postline webhooks …`
+#[derive(Debug, Subcommand)]
+pub enum WebhooksCommand {
+    /// List endpoints.
+    List,
+    /// An endpoint's recent events and their status, or one event's attempts.
+    Attempts {
+        /// The endpoint's id.
+        webhook: String,
+        /// An event id (from this command's listing) to see its attempts.
+        event: Option<String>,
+    },
+    /// Send events again: one (`--event`), or every failed one since a time.
+    Replay {
+        /// The endpoint's id (omit with --failed-since for every endpoint).
+        webhook: Option<String>,
+        /// The event to send again.
+        #[arg(long)]
+        event: Option<String>,
+        /// Every failed event created since this time (RFC 3339, or "24h", "3d").
+        #[arg(long)]
+        failed_since: Option<String>,
+    },
 }
 
 /// `postline domains …`
@@ -132,6 +160,11 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             ensure_data_dir(&config)?;
             let app = App::build(&config, Arc::new(SystemClock)).await?;
             api_keys(&app.postline, command).await
+        }
+        Command::Webhooks(command) => {
+            ensure_data_dir(&config)?;
+            let app = App::build(&config, Arc::new(SystemClock)).await?;
+            crate::webhooks_cli::run(&app.postline, first_team(&app.postline).await?.id, command).await
         }
         Command::Domains(command) => {
             ensure_data_dir(&config)?;

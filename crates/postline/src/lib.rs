@@ -8,3 +8,4 @@ pub mod config;
 pub mod domains_cli;
 pub mod remote;
 pub mod serve;
+pub mod webhooks_cli;

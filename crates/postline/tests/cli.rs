@@ -176,3 +176,61 @@ fn domains_are_managed_from_the_command_line_with_a_pasteable_table() {
     let bad = postline(&data).args(["domains", "add", "gmail.com"]).output().unwrap();
     assert!(!bad.status.success());
 }
+
+#[test]
+fn undelivered_webhooks_survive_kill_9_and_go_out_after_restart() {
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    let receiver = runtime.block_on(postline_testkit::webhook_receiver::WebhookReceiver::start());
+    receiver.respond_with(500);
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    let mut server = serve(&data);
+    let key = key_in(&server.printed).unwrap();
+    let client = reqwest::blocking::Client::new();
+    let created: serde_json::Value = client
+        .post(format!("{}/webhooks", server.url))
+        .bearer_auth(&key)
+        .json(&json!({"endpoint": receiver.url(), "events": ["email.delivered"]}))
+        .send()
+        .unwrap()
+        .json()
+        .unwrap();
+    receiver.set_secret(created["signing_secret"].as_str().unwrap());
+    let webhook = created["id"].as_str().unwrap().to_string();
+    send(&client, &server, &key, "webhook durability").unwrap();
+    let waited = (0..100).find(|_| {
+        std::thread::sleep(Duration::from_millis(100));
+        !receiver.received().is_empty()
+    });
+    assert!(waited.is_some(), "the first attempt happens");
+    server.child.kill().unwrap();
+    server.child.wait().unwrap();
+
+    receiver.respond_with(200);
+    let again = serve(&data);
+    let delivered = (0..200).any(|_| {
+        std::thread::sleep(Duration::from_millis(100));
+        receiver.received().len() >= 2
+    });
+    assert!(delivered, "the retry goes out after the restart");
+    assert!(receiver.received().iter().all(|d| d.verified));
+
+    let listed = postline(&data).args(["webhooks", "list"]).output().unwrap();
+    assert!(String::from_utf8_lossy(&listed.stdout).contains(&webhook));
+    let events = postline(&data).args(["webhooks", "attempts", &webhook]).output().unwrap();
+    let events = String::from_utf8_lossy(&events.stdout).to_string();
+    assert!(events.contains("email.delivered") && events.contains("success"), "{events}");
+    let event_id = events.lines().nth(1).unwrap().split_whitespace().next().unwrap().to_string();
+    let attempts = postline(&data).args(["webhooks", "attempts", &webhook, &event_id]).output().unwrap();
+    let attempts = String::from_utf8_lossy(&attempts.stdout).to_string();
+    assert!(attempts.contains("500") && attempts.contains("200"), "{attempts}");
+    let replay = postline(&data).args(["webhooks", "replay", &webhook, "--event", &event_id]).output().unwrap();
+    assert!(replay.status.success(), "{}", String::from_utf8_lossy(&replay.stderr));
+    let replayed = (0..100).any(|_| {
+        std::thread::sleep(Duration::from_millis(100));
+        receiver.received().len() >= 3
+    });
+    assert!(replayed, "the running server sends the replayed event");
+    let mut again = again;
+    terminate(&mut again);
+}

@@ -24,6 +24,9 @@ pub const RETRY_DELAYS: [Duration; 7] = [
     Duration::hours(10),
     Duration::hours(10),
 ];
+/// An endpoint that accepted nothing for this long, when another message exhausts
+/// its schedule, is disabled.
+pub const DISABLE_AFTER: Duration = Duration::days(5);
 /// Messages leased per round.
 const BATCH: u32 = 64;
 /// How long a claimed delivery stays leased (longer than one attempt can take).

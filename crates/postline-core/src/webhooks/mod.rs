@@ -8,6 +8,7 @@
 //! service's schedule.
 
 pub mod dispatch;
+pub mod history;
 pub mod manage;
 
 use base64::{Engine, engine::general_purpose::STANDARD};

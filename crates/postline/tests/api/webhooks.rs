@@ -10,6 +10,8 @@ backend_tests!(
     endpoints_are_registered_listed_changed_and_deleted,
     sandbox_events_reach_subscribed_endpoints_signed_and_in_the_contracts_shape,
     a_failing_receiver_is_retried_on_the_schedule_until_it_answers,
+    events_attempts_replay_and_secret_rotation_work_as_the_sdks_call_them,
+    an_endpoint_failing_for_days_is_disabled_and_can_be_re_enabled_and_replayed,
 );
 
 async fn register(app: &TestApp, receiver: &WebhookReceiver, events: Value) -> String {
@@ -124,4 +126,98 @@ async fn a_failing_receiver_is_retried_on_the_schedule_until_it_answers(app: Tes
     let ids: std::collections::HashSet<&str> = received.iter().map(|d| d.message_id.as_str()).collect();
     assert_eq!(ids.len(), 1, "retries carry the same svix-id, so receivers can deduplicate");
     assert!(received.iter().all(|d| d.verified));
+}
+
+async fn events_attempts_replay_and_secret_rotation_work_as_the_sdks_call_them(app: TestApp) {
+    let receiver = WebhookReceiver::start().await;
+    let id = register(&app, &receiver, json!(["email.delivered"])).await;
+    receiver.respond_with(503);
+    app.send_to("delivered@resend.dev").await;
+    app.drain().await;
+    app.dispatch_webhooks().await;
+    let events = app.get(&format!("/webhooks/{id}/events")).await.body;
+    assert_eq!(events["data"][0]["status"], "attempting");
+    let event_id = events["data"][0]["id"].as_str().unwrap().to_string();
+    receiver.respond_with(200);
+    app.clock.advance(Duration::seconds(6));
+    app.dispatch_webhooks().await;
+    let event = app.get(&format!("/webhooks/{id}/events/{event_id}")).await.body;
+    assert_eq!((event["object"].as_str(), event["status"].as_str()), (Some("webhook_event"), Some("success")));
+    assert_eq!(event["payload"]["type"], "email.delivered");
+    let attempts = app.get(&format!("/webhooks/{id}/events/{event_id}/attempts")).await.body;
+    let codes: Vec<u64> =
+        attempts["data"].as_array().unwrap().iter().map(|a| a["http_status_code"].as_u64().unwrap()).collect();
+    assert_eq!(codes, [503, 200]);
+
+    let replayed = app.request(Method::POST, &format!("/webhooks/{id}/events/{event_id}/replay"), None).await;
+    assert_eq!(replayed.expect(200)["id"], event_id.as_str());
+    assert_eq!(app.dispatch_webhooks().await, 1, "a replay is sent at once");
+    assert_eq!(receiver.received().len(), 3);
+
+    let old_secret = app.get(&format!("/webhooks/{id}")).await.body["signing_secret"].as_str().unwrap().to_string();
+    let rotated = app.request(Method::POST, &format!("/webhooks/{id}/signing-secret/rotate"), None).await;
+    let new_secret = rotated.expect(200)["signing_secret"].as_str().unwrap().to_string();
+    assert_ne!(old_secret, new_secret);
+    app.request(Method::POST, &format!("/webhooks/{id}/events/{event_id}/replay"), None).await.expect(200);
+    app.dispatch_webhooks().await;
+    assert!(!receiver.received().last().unwrap().verified, "the old secret no longer verifies");
+    receiver.set_secret(&new_secret);
+    app.request(Method::POST, &format!("/webhooks/{id}/events/{event_id}/replay"), None).await.expect(200);
+    app.dispatch_webhooks().await;
+    assert!(receiver.received().last().unwrap().verified, "the new one does");
+    app.get(&format!("/webhooks/{id}/events/not-an-event")).await.expect_error(404, "not_found");
+}
+
+async fn fail_whole_schedule(app: &TestApp) {
+    for wait in [0, 6, 301, 1801, 7201, 18001, 36001, 36001] {
+        app.clock.advance(Duration::seconds(wait));
+        app.dispatch_webhooks().await;
+    }
+}
+
+async fn an_endpoint_failing_for_days_is_disabled_and_can_be_re_enabled_and_replayed(app: TestApp) {
+    let receiver = WebhookReceiver::start().await;
+    let id = register(&app, &receiver, json!(["email.delivered"])).await;
+    receiver.respond_with(500);
+    let started = app.clock_now();
+    app.send_to("delivered@resend.dev").await;
+    app.drain().await;
+    fail_whole_schedule(&app).await;
+    assert_eq!(receiver.received().len(), 8, "eight attempts in all");
+    let events = app.get(&format!("/webhooks/{id}/events")).await.body;
+    assert_eq!(events["data"][0]["status"], "failed");
+    assert_eq!(
+        app.get(&format!("/webhooks/{id}")).await.body["status"],
+        "enabled",
+        "one day of failures is not enough"
+    );
+
+    app.clock.advance(Duration::days(5));
+    app.send_to("delivered@resend.dev").await;
+    app.drain().await;
+    fail_whole_schedule(&app).await;
+    assert_eq!(
+        app.get(&format!("/webhooks/{id}")).await.body["status"],
+        "disabled",
+        "failing for days disables the endpoint"
+    );
+
+    app.send_to("delivered@resend.dev").await;
+    app.drain().await;
+    let before = receiver.received().len();
+    app.dispatch_webhooks().await;
+    assert_eq!(receiver.received().len(), before, "a disabled endpoint is not called");
+
+    receiver.respond_with(200);
+    app.patch(&format!("/webhooks/{id}"), json!({"status": "enabled"})).await.expect(200);
+    let replayed = app.app.postline.replay_failed_webhooks(app.team.id, None, started).await.unwrap();
+    assert_eq!(replayed, 2, "both failed events are queued again");
+    app.dispatch_webhooks().await;
+    let statuses: Vec<String> = app.get(&format!("/webhooks/{id}/events")).await.body["data"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["status"].as_str().unwrap().to_string())
+        .collect();
+    assert_eq!(statuses, ["success", "success", "success"]);
 }
