@@ -25,7 +25,7 @@ use crate::{
     pagination::{Page, PageRequest},
     teams::Team,
     webhooks::{
-        Webhook,
+        OutboxEvent, Webhook,
         dispatch::{AttemptRecord, DueDelivery, Next},
         history::{AttemptLog, EventLog},
     },
@@ -55,13 +55,15 @@ pub trait ApiKeyStore {
 /// Sending domains.
 #[async_trait]
 pub trait DomainStore {
-    async fn insert_domain(&self, domain: &Domain) -> Result<()>;
+    /// Inserts the domain and enqueues `event` (if any) in one transaction.
+    async fn insert_domain(&self, domain: &Domain, event: Option<&OutboxEvent>) -> Result<()>;
     async fn get_domain(&self, team_id: TeamId, id: DomainId) -> Result<Option<Domain>>;
     async fn list_domains(&self, team_id: TeamId, page: &PageRequest) -> Result<Page<Domain>>;
-    /// Writes every mutable field of the domain.
-    async fn save_domain(&self, domain: &Domain) -> Result<()>;
-    /// `false` when no such domain exists in the team.
-    async fn delete_domain(&self, team_id: TeamId, id: DomainId) -> Result<bool>;
+    /// Writes every mutable field of the domain, and enqueues `event` (if any), in one transaction.
+    async fn save_domain(&self, domain: &Domain, event: Option<&OutboxEvent>) -> Result<()>;
+    /// Deletes the domain and enqueues `event` in one transaction; `false` when no
+    /// such domain exists in the team.
+    async fn delete_domain(&self, team_id: TeamId, id: DomainId, event: Option<&OutboxEvent>) -> Result<bool>;
     /// The team's domain with this (lower-cased) name.
     async fn domain_by_name(&self, team_id: TeamId, name: &str) -> Result<Option<Domain>>;
     /// Whether another team has this name in a sending state (verified or temporarily failing).

@@ -8,6 +8,7 @@ use postline_core::{
     ids::{DomainId, TeamId},
     pagination::{Page, PageRequest},
     store::DomainStore,
+    webhooks::OutboxEvent,
 };
 use sqlx::{AssertSqlSafe, any::AnyRow};
 
@@ -51,8 +52,9 @@ fn domain_from(row: &AnyRow) -> Result<Domain> {
 
 #[async_trait]
 impl DomainStore for Db {
-    async fn insert_domain(&self, d: &Domain) -> Result<()> {
+    async fn insert_domain(&self, d: &Domain, event: Option<&OutboxEvent>) -> Result<()> {
         let _turn = self.write_turn().await;
+        let mut tx = self.pool.begin().await.map_err(db)?;
         sqlx::query(AssertSqlSafe(format!(
             "INSERT INTO domains ({COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, \
              $16, $17, $18, $19, $20, $21)"
@@ -78,10 +80,13 @@ impl DomainStore for Db {
         .bind(d.failing_since.map(to_micros))
         .bind(d.last_checked_at.map(to_micros))
         .bind(d.next_check_at.map(to_micros))
-        .execute(&self.pool)
+        .execute(&mut *tx)
         .await
         .map_err(db)?;
-        Ok(())
+        if let Some(event) = event {
+            crate::webhooks::enqueue_event(&mut tx, d.team_id, event).await?;
+        }
+        tx.commit().await.map_err(db)
     }
 
     async fn get_domain(&self, team_id: TeamId, id: DomainId) -> Result<Option<Domain>> {
@@ -107,8 +112,9 @@ impl DomainStore for Db {
         Ok(rows::page(domains, page.limit, reverse))
     }
 
-    async fn save_domain(&self, d: &Domain) -> Result<()> {
+    async fn save_domain(&self, d: &Domain, event: Option<&OutboxEvent>) -> Result<()> {
         let _turn = self.write_turn().await;
+        let mut tx = self.pool.begin().await.map_err(db)?;
         sqlx::query(
             "UPDATE domains SET status = $1, open_tracking = $2, click_tracking = $3, tls = $4, sending = $5, \
              receiving = $6, tracking_subdomain = $7, checks = $8, advisories = $9, nameservers = $10, \
@@ -131,20 +137,30 @@ impl DomainStore for Db {
         .bind(d.next_check_at.map(to_micros))
         .bind(d.id.to_string())
         .bind(d.team_id.to_string())
-        .execute(&self.pool)
+        .execute(&mut *tx)
         .await
         .map_err(db)?;
-        Ok(())
+        if let Some(event) = event {
+            crate::webhooks::enqueue_event(&mut tx, d.team_id, event).await?;
+        }
+        tx.commit().await.map_err(db)
     }
 
-    async fn delete_domain(&self, team_id: TeamId, id: DomainId) -> Result<bool> {
+    async fn delete_domain(&self, team_id: TeamId, id: DomainId, event: Option<&OutboxEvent>) -> Result<bool> {
         let _turn = self.write_turn().await;
+        let mut tx = self.pool.begin().await.map_err(db)?;
         let done = sqlx::query("DELETE FROM domains WHERE id = $1 AND team_id = $2")
             .bind(id.to_string())
             .bind(team_id.to_string())
-            .execute(&self.pool)
+            .execute(&mut *tx)
             .await
             .map_err(db)?;
+        if done.rows_affected() == 1
+            && let Some(event) = event
+        {
+            crate::webhooks::enqueue_event(&mut tx, team_id, event).await?;
+        }
+        tx.commit().await.map_err(db)?;
         Ok(done.rows_affected() == 1)
     }
 

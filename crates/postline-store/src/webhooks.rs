@@ -11,7 +11,7 @@ use postline_core::{
     pagination::{Page, PageRequest},
     store::WebhookStore,
     webhooks::{
-        EmailSummary, Webhook,
+        EmailSummary, OutboxEvent, Webhook,
         dispatch::{AttemptRecord, DueDelivery, Next},
         email_event_message, email_event_type,
         history::{AttemptLog, EventLog},
@@ -72,15 +72,45 @@ pub(crate) async fn enqueue_email_event(
         created_at: rows::time(&row, "created_at")?,
     };
     let Some((kind, payload)) = email_event_message(&summary, event) else { return Ok(()) };
+    write_message(tx, team_id, &kind, &payload, event.at, &subscribers).await
+}
+
+/// Enqueues any event (domains, contacts…) for the team's subscribed endpoints, in
+/// the caller's transaction.
+pub(crate) async fn enqueue_event(
+    tx: &mut sqlx::Transaction<'_, sqlx::Any>,
+    team_id: TeamId,
+    event: &OutboxEvent,
+) -> Result<()> {
+    let subscribers: Vec<String> = sqlx::query_scalar("SELECT id FROM webhooks WHERE team_id = $1 AND events LIKE $2")
+        .bind(team_id.to_string())
+        .bind(format!("%,{},%", event.kind))
+        .fetch_all(&mut **tx)
+        .await
+        .map_err(db)?;
+    if subscribers.is_empty() {
+        return Ok(());
+    }
+    write_message(tx, team_id, &event.kind, &event.payload, event.at, &subscribers).await
+}
+
+async fn write_message(
+    tx: &mut sqlx::Transaction<'_, sqlx::Any>,
+    team_id: TeamId,
+    kind: &str,
+    payload: &serde_json::Value,
+    at: Timestamp,
+    subscribers: &[String],
+) -> Result<()> {
     let message_id = format!("msg_{}", uuid::Uuid::now_v7().simple());
     sqlx::query(
         "INSERT INTO webhook_messages (id, team_id, event_type, payload, created_at) VALUES ($1, $2, $3, $4, $5)",
     )
     .bind(&message_id)
     .bind(team_id.to_string())
-    .bind(&kind)
-    .bind(rows::to_json(&payload))
-    .bind(to_micros(event.at))
+    .bind(kind)
+    .bind(rows::to_json(payload))
+    .bind(to_micros(at))
     .execute(&mut **tx)
     .await
     .map_err(db)?;
@@ -91,9 +121,9 @@ pub(crate) async fn enqueue_email_event(
         )
         .bind(uuid::Uuid::now_v7().to_string())
         .bind(&message_id)
-        .bind(&webhook)
+        .bind(webhook)
         .bind(team_id.to_string())
-        .bind(to_micros(event.at))
+        .bind(to_micros(at))
         .execute(&mut **tx)
         .await
         .map_err(db)?;

@@ -50,8 +50,9 @@ pub async fn run(postline: &Postline, team_id: TeamId, command: DomainsCommand) 
             let found = find(postline, team_id, &domain).await?;
             postline.verify_domain(team_id, found.id).await?;
             let pending = postline.get_domain(team_id, found.id).await?;
+            let before = pending.status;
             let checked = postline.check_domain(pending).await?;
-            postline.save_checked_domain(&checked).await?;
+            postline.save_checked_domain(checked.clone(), before).await?;
             println!("{}: {}\n", checked.name, checked.status.as_str());
             print_records(&postline.domain_view(checked).await?);
         }

@@ -108,7 +108,7 @@ impl Postline {
                     last_checked_at: None,
                     next_check_at: None,
                 };
-                self.store.insert_domain(&domain).await?;
+                self.store.insert_domain(&domain, None).await?;
                 domain
             }
         };

@@ -123,8 +123,10 @@ impl Postline {
             last_checked_at: None,
             next_check_at: None,
         };
-        self.store.insert_domain(&domain).await?;
-        self.domain_view(domain).await
+        let view = self.domain_view(domain).await?;
+        let event = crate::webhooks::domain_event("domain.created", &view, now);
+        self.store.insert_domain(&view.domain, Some(&event)).await?;
+        Ok(view)
     }
 
     /// One domain of the team.
@@ -162,13 +164,17 @@ impl Postline {
         if !domain.sending && !domain.receiving {
             return Err(Error::value("At least one capability (`sending` or `receiving`) must be enabled."));
         }
-        self.store.save_domain(&domain).await?;
-        Ok(domain)
+        let view = self.domain_view(domain).await?;
+        let event = crate::webhooks::domain_event("domain.updated", &view, self.clock.now());
+        self.store.save_domain(&view.domain, Some(&event)).await?;
+        Ok(view.domain)
     }
 
     /// Deletes a domain; mail can no longer be sent from it.
     pub async fn delete_domain(&self, team_id: TeamId, id: DomainId) -> Result<()> {
-        if self.store.delete_domain(team_id, id).await? { Ok(()) } else { Err(Error::NotFound("Domain")) }
+        let view = self.domain_view(self.get_domain(team_id, id).await?).await?;
+        let event = crate::webhooks::domain_event("domain.deleted", &view, self.clock.now());
+        if self.store.delete_domain(team_id, id, Some(&event)).await? { Ok(()) } else { Err(Error::NotFound("Domain")) }
     }
 
     /// Starts (or restarts) verification (`POST /domains/{id}/verify`): the domain is
@@ -182,7 +188,7 @@ impl Postline {
             domain.failing_since = None;
         }
         domain.next_check_at = Some(now);
-        self.store.save_domain(&domain).await?;
+        self.store.save_domain(&domain, None).await?;
         self.domain_wake.notify_one();
         Ok(())
     }
@@ -193,8 +199,9 @@ impl Postline {
         let due = self.store.claim_due_domains(now, now + chrono::Duration::minutes(2), CHECK_BATCH).await?;
         let count = due.len();
         for domain in due {
+            let before = domain.status;
             let checked = self.check_domain(domain).await?;
-            self.store.save_domain(&checked).await?;
+            self.save_checked(checked, before).await?;
         }
         Ok(count)
     }
@@ -335,9 +342,19 @@ impl Postline {
         }
     }
 
-    /// Stores a domain after [`Postline::check_domain`].
-    pub async fn save_checked_domain(&self, domain: &Domain) -> Result<()> {
-        self.store.save_domain(domain).await
+    /// Stores a domain after [`Postline::check_domain`] (`before`: its status before the
+    /// check); a change of status is a `domain.updated` event.
+    pub async fn save_checked_domain(&self, domain: Domain, before: DomainStatus) -> Result<()> {
+        self.save_checked(domain, before).await
+    }
+
+    async fn save_checked(&self, domain: Domain, before: DomainStatus) -> Result<()> {
+        if domain.status == before {
+            return self.store.save_domain(&domain, None).await;
+        }
+        let view = self.domain_view(domain).await?;
+        let event = crate::webhooks::domain_event("domain.updated", &view, self.clock.now());
+        self.store.save_domain(&view.domain, Some(&event)).await
     }
 
     /// The team's domain named `name`, if it has one.

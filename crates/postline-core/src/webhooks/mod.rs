@@ -99,6 +99,56 @@ pub fn email_event_message(email: &EmailSummary, event: &EmailEvent) -> Option<(
     Some((kind, payload))
 }
 
+/// An event to enqueue with the state change that caused it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct OutboxEvent {
+    /// `domain.created`, …
+    pub kind: String,
+    /// The whole message (`{type, created_at, data}`).
+    pub payload: Value,
+    pub at: Timestamp,
+}
+
+/// A `domain.*` event with the domain and its records in the contract's shape.
+pub fn domain_event(kind: &str, view: &crate::domains::manage::DomainView, at: Timestamp) -> OutboxEvent {
+    let domain = &view.domain;
+    let records: Vec<Value> = view
+        .records
+        .iter()
+        .map(|r| {
+            let label = match r.expected.kind.label() {
+                "Receiving" => "Receiving MX",
+                other => other,
+            };
+            let mut record = json!({
+                "record": label,
+                "name": r.expected.name,
+                "value": r.expected.value,
+                "type": r.expected.record_type,
+                "ttl": "Auto",
+                "status": r.status.as_str(),
+            });
+            if let Some(priority) = r.expected.priority {
+                record["priority"] = json!(priority);
+            }
+            record
+        })
+        .collect();
+    let payload = json!({
+        "type": kind,
+        "created_at": rfc3339(at),
+        "data": {
+            "id": domain.id,
+            "name": domain.name,
+            "status": domain.status.as_str(),
+            "created_at": rfc3339(domain.created_at),
+            "region": domain.region,
+            "records": records,
+        },
+    });
+    OutboxEvent { kind: kind.to_string(), payload, at }
+}
+
 /// A new signing secret.
 pub fn generate_secret() -> String {
     use rand::RngCore;

@@ -12,6 +12,7 @@ backend_tests!(
     a_failing_receiver_is_retried_on_the_schedule_until_it_answers,
     events_attempts_replay_and_secret_rotation_work_as_the_sdks_call_them,
     an_endpoint_failing_for_days_is_disabled_and_can_be_re_enabled_and_replayed,
+    domain_events_reach_subscribed_endpoints,
 );
 
 async fn register(app: &TestApp, receiver: &WebhookReceiver, events: Value) -> String {
@@ -220,4 +221,31 @@ async fn an_endpoint_failing_for_days_is_disabled_and_can_be_re_enabled_and_repl
         .map(|e| e["status"].as_str().unwrap().to_string())
         .collect();
     assert_eq!(statuses, ["success", "success", "success"]);
+}
+
+async fn domain_events_reach_subscribed_endpoints(app: TestApp) {
+    let receiver = WebhookReceiver::start().await;
+    register(&app, &receiver, json!(["domain.created", "domain.updated", "domain.deleted"])).await;
+    let id = app.verified_domain("acme.dev").await;
+    app.patch(&format!("/domains/{id}"), json!({"click_tracking": true})).await.expect(200);
+    app.delete(&format!("/domains/{id}")).await.expect(200);
+    app.dispatch_webhooks().await;
+    let received = receiver.received();
+    let types: Vec<&str> = received.iter().map(|d| d.body["type"].as_str().unwrap()).collect();
+    assert_eq!(
+        types,
+        ["domain.created", "domain.updated", "domain.updated", "domain.deleted"],
+        "created, verified, changed, deleted"
+    );
+    assert_eq!(received[1].body["data"]["status"], "verified");
+    for delivery in &received {
+        assert!(delivery.verified);
+        let schema = match delivery.body["type"].as_str().unwrap() {
+            "domain.created" => "DomainCreatedEvent",
+            "domain.updated" => "DomainUpdatedEvent",
+            _ => "DomainDeletedEvent",
+        };
+        contract().check_schema(schema, &delivery.body);
+        assert_eq!(delivery.body["data"]["name"], "acme.dev");
+    }
 }
