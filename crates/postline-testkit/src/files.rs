@@ -34,7 +34,11 @@ impl FileServer {
                     ([(header::CONTENT_TYPE, "application/pdf")], INVOICE)
                 }),
             )
-            .route("/redirect", get(|| async { Redirect::temporary("/invoice.pdf") }))
+            .route(
+                "/redirect",
+                get(|| async { Redirect::temporary("/invoice.pdf") })
+                    .post(|| async { Redirect::temporary("/invoice.pdf") }),
+            )
             .route("/missing", get(|| async { StatusCode::NOT_FOUND }))
             .route(
                 "/huge",

@@ -2,7 +2,9 @@
 //! implementation, with the contract's payload schemas and the retry schedule.
 
 use chrono::Duration;
-use postline_testkit::{TestApp, backend_tests, contract::contract, webhook_receiver::WebhookReceiver};
+use postline_testkit::{
+    TestApp, backend_tests, contract::contract, files::FileServer, test_app::Options, webhook_receiver::WebhookReceiver,
+};
 use reqwest::Method;
 use serde_json::{Value, json};
 
@@ -13,6 +15,7 @@ backend_tests!(
     events_attempts_replay_and_secret_rotation_work_as_the_sdks_call_them,
     an_endpoint_failing_for_days_is_disabled_and_can_be_re_enabled_and_replayed,
     domain_events_reach_subscribed_endpoints,
+    exposed_installations_refuse_private_endpoints_and_never_follow_redirects,
 );
 
 async fn register(app: &TestApp, receiver: &WebhookReceiver, events: Value) -> String {
@@ -248,4 +251,38 @@ async fn domain_events_reach_subscribed_endpoints(app: TestApp) {
         contract().check_schema(schema, &delivery.body);
         assert_eq!(delivery.body["data"]["name"], "acme.dev");
     }
+}
+
+async fn exposed_installations_refuse_private_endpoints_and_never_follow_redirects(app: TestApp) {
+    // Exposed beyond loopback: a loopback endpoint is refused when sending (after DNS
+    // resolution, so a name pointing at 127.0.0.1 is refused too).
+    let exposed =
+        TestApp::start_with(app.backend, Options { allow_private_fetches: false, ..Options::default() }).await;
+    let receiver = WebhookReceiver::start().await;
+    let url = format!("http://localhost:{}/hook", receiver.address.port());
+    let created = exposed.post("/webhooks", json!({"endpoint": url, "events": ["email.delivered"]})).await;
+    let id = created.expect(201)["id"].as_str().unwrap().to_string();
+    exposed.send_to("delivered@resend.dev").await;
+    exposed.drain().await;
+    exposed.dispatch_webhooks().await;
+    assert!(receiver.received().is_empty(), "nothing reaches a private address");
+    let event =
+        exposed.get(&format!("/webhooks/{id}/events")).await.body["data"][0]["id"].as_str().unwrap().to_string();
+    let attempts = exposed.get(&format!("/webhooks/{id}/events/{event}/attempts")).await.body;
+    let reason = attempts["data"][0]["response"].as_str().unwrap();
+    assert!(reason.contains("non-public address"), "{attempts}");
+    assert!(attempts["data"][0]["http_status_code"].is_null());
+
+    // Locally (loopback), redirects are answered but never followed.
+    let files = FileServer::start().await;
+    let redirecting =
+        app.post("/webhooks", json!({"endpoint": files.url("/redirect"), "events": ["email.delivered"]})).await;
+    let hook = redirecting.expect(201)["id"].as_str().unwrap().to_string();
+    app.send_to("delivered@resend.dev").await;
+    app.drain().await;
+    app.dispatch_webhooks().await;
+    let event = app.get(&format!("/webhooks/{hook}/events")).await.body["data"][0].clone();
+    assert_eq!(event["status"], "attempting", "a 3xx is not a success: {event}");
+    let attempts = app.get(&format!("/webhooks/{hook}/events/{}/attempts", event["id"].as_str().unwrap())).await.body;
+    assert_eq!(attempts["data"][0]["http_status_code"], 307);
 }
