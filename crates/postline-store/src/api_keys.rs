@@ -73,16 +73,7 @@ impl ApiKeyStore for Db {
     }
 
     async fn list_api_keys(&self, team_id: TeamId, page: &PageRequest) -> Result<Page<ApiKey>> {
-        let (condition, order, cursor, reverse) = rows::cursor_sql(page, 2, true);
-        let sql =
-            format!("SELECT {COLUMNS} FROM api_keys WHERE team_id = $1 {condition} {order} LIMIT {}", page.limit + 1);
-        let mut query = sqlx::query(AssertSqlSafe(sql)).bind(team_id.to_string());
-        if let Some(cursor) = cursor {
-            query = query.bind(cursor);
-        }
-        let found = query.fetch_all(&self.pool).await.map_err(db)?;
-        let keys = found.iter().map(key_from).collect::<Result<Vec<_>>>()?;
-        Ok(rows::page(keys, page.limit, reverse))
+        rows::team_page(&self.pool, &format!("SELECT {COLUMNS} FROM api_keys"), team_id, page, key_from).await
     }
 
     async fn rename_api_key(&self, team_id: TeamId, id: ApiKeyId, name: &str) -> Result<bool> {

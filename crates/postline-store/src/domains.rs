@@ -100,16 +100,7 @@ impl DomainStore for Db {
     }
 
     async fn list_domains(&self, team_id: TeamId, page: &PageRequest) -> Result<Page<Domain>> {
-        let (condition, order, cursor, reverse) = rows::cursor_sql(page, 2, true);
-        let sql =
-            format!("SELECT {COLUMNS} FROM domains WHERE team_id = $1 {condition} {order} LIMIT {}", page.limit + 1);
-        let mut query = sqlx::query(AssertSqlSafe(sql)).bind(team_id.to_string());
-        if let Some(cursor) = cursor {
-            query = query.bind(cursor);
-        }
-        let found = query.fetch_all(&self.pool).await.map_err(db)?;
-        let domains = found.iter().map(domain_from).collect::<Result<Vec<_>>>()?;
-        Ok(rows::page(domains, page.limit, reverse))
+        rows::team_page(&self.pool, &format!("SELECT {COLUMNS} FROM domains"), team_id, page, domain_from).await
     }
 
     async fn save_domain(&self, d: &Domain, event: Option<&OutboxEvent>) -> Result<()> {

@@ -102,18 +102,7 @@ impl EmailStore for Db {
     }
 
     async fn list_emails(&self, team_id: TeamId, page: &PageRequest) -> Result<Page<Email>> {
-        let (condition, order, cursor, reverse) = rows::cursor_sql(page, 2, true);
-        let sql = format!(
-            "SELECT {EMAIL_COLUMNS} FROM emails WHERE team_id = $1 {condition} {order} LIMIT {}",
-            page.limit + 1
-        );
-        let mut query = sqlx::query(AssertSqlSafe(sql)).bind(team_id.to_string());
-        if let Some(cursor) = cursor {
-            query = query.bind(cursor);
-        }
-        let found = query.fetch_all(&self.pool).await.map_err(db)?;
-        let emails = found.iter().map(email_from).collect::<Result<Vec<_>>>()?;
-        Ok(rows::page(emails, page.limit, reverse))
+        rows::team_page(&self.pool, &format!("SELECT {EMAIL_COLUMNS} FROM emails"), team_id, page, email_from).await
     }
 
     async fn reschedule_email(
@@ -222,7 +211,7 @@ impl EmailStore for Db {
         }
         let found = query.fetch_all(&self.pool).await.map_err(db)?;
         let attachments = found.iter().map(attachment_from).collect::<Result<Vec<_>>>()?;
-        Ok(rows::page(attachments, page.limit, reverse))
+        Ok(rows::page_of(attachments, page.limit, reverse))
     }
 
     async fn get_attachment(&self, team_id: TeamId, email_id: EmailId, id: AttachmentId) -> Result<Option<Attachment>> {

@@ -76,11 +76,31 @@ pub(crate) fn cursor_sql(
 
 /// Page bookkeeping: rows were fetched with `limit + 1`; trims, restores the list
 /// order, and says whether more exist in the direction of travel.
-pub(crate) fn page<T>(mut items: Vec<T>, limit: u32, reverse: bool) -> Page<T> {
+pub(crate) fn page_of<T>(mut items: Vec<T>, limit: u32, reverse: bool) -> Page<T> {
     let has_more = items.len() > limit as usize;
     items.truncate(limit as usize);
     if reverse {
         items.reverse();
     }
     Page { items, has_more }
+}
+
+/// One page of a team's rows, newest first: `select` is `SELECT … FROM table`
+/// (the table has `team_id` and UUIDv7 `id` columns), `from_row` reads each row.
+pub(crate) async fn team_page<T>(
+    pool: &sqlx::AnyPool,
+    select: &str,
+    team_id: postline_core::ids::TeamId,
+    page: &PageRequest,
+    from_row: fn(&AnyRow) -> Result<T>,
+) -> Result<Page<T>> {
+    let (condition, order, cursor, reverse) = cursor_sql(page, 2, true);
+    let sql = format!("{select} WHERE team_id = $1 {condition} {order} LIMIT {}", page.limit + 1);
+    let mut query = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(team_id.to_string());
+    if let Some(cursor) = cursor {
+        query = query.bind(cursor);
+    }
+    let found = query.fetch_all(pool).await.map_err(db)?;
+    let items = found.iter().map(from_row).collect::<Result<Vec<_>>>()?;
+    Ok(page_of(items, page.limit, reverse))
 }

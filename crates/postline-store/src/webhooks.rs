@@ -160,16 +160,7 @@ impl WebhookStore for Db {
     }
 
     async fn list_webhooks(&self, team_id: TeamId, page: &PageRequest) -> Result<Page<Webhook>> {
-        let (condition, order, cursor, reverse) = rows::cursor_sql(page, 2, true);
-        let sql =
-            format!("SELECT {COLUMNS} FROM webhooks WHERE team_id = $1 {condition} {order} LIMIT {}", page.limit + 1);
-        let mut query = sqlx::query(AssertSqlSafe(sql)).bind(team_id.to_string());
-        if let Some(cursor) = cursor {
-            query = query.bind(cursor);
-        }
-        let found = query.fetch_all(&self.pool).await.map_err(db)?;
-        let webhooks = found.iter().map(webhook_from).collect::<Result<Vec<_>>>()?;
-        Ok(rows::page(webhooks, page.limit, reverse))
+        rows::team_page(&self.pool, &format!("SELECT {COLUMNS} FROM webhooks"), team_id, page, webhook_from).await
     }
 
     async fn save_webhook(&self, w: &Webhook) -> Result<()> {
@@ -343,7 +334,7 @@ impl WebhookStore for Db {
         }
         let found = query.fetch_all(&self.pool).await.map_err(db)?;
         let events = found.iter().map(event_log_from).collect::<Result<Vec<_>>>()?;
-        Ok(rows::page(events, page.limit, reverse))
+        Ok(rows::page_of(events, page.limit, reverse))
     }
 
     async fn webhook_event(&self, id: WebhookId, event_id: &str) -> Result<Option<EventLog>> {
