@@ -21,6 +21,8 @@ pub struct Settings {
     pub regions: Vec<crate::domains::records::RegionHosts>,
     /// DKIM selector for new domains' keys.
     pub dkim_selector: String,
+    /// How long a claimed queue row stays leased without renewal (crash recovery time).
+    pub delivery_lease: chrono::Duration,
 }
 
 impl Settings {

@@ -103,6 +103,8 @@ pub trait WebhookStore {
     /// endpoint is disabled.
     async fn record_webhook_attempt(&self, delivery: &DueDelivery, attempt: &AttemptRecord, next: Next) -> Result<()>;
     async fn set_webhook_secret(&self, id: WebhookId, secret: &str) -> Result<()>;
+    /// Renews the lease of every delivery claimed with `token`.
+    async fn extend_webhook_lease(&self, token: &str, until: Timestamp) -> Result<()>;
     async fn webhook_events(&self, id: WebhookId, page: &PageRequest) -> Result<Page<EventLog>>;
     async fn webhook_event(&self, id: WebhookId, event_id: &str) -> Result<Option<EventLog>>;
     async fn webhook_attempts(&self, event_id: &str) -> Result<Vec<AttemptLog>>;
@@ -201,6 +203,9 @@ pub trait QueueStore {
     /// the email's `last_event`, all in one transaction. For each row, `false` if its
     /// lease was lost meanwhile (its outcome is then not recorded).
     async fn complete_deliveries(&self, outcomes: &[(ClaimedDelivery, DeliveryOutcome)]) -> Result<Vec<bool>>;
+    /// Pushes the lease of every row claimed with `token` out to `until` (a live
+    /// worker's heartbeat); returns how many rows it still holds.
+    async fn extend_lease(&self, token: &str, until: Timestamp) -> Result<u64>;
     /// Copies waiting for delivery (queued, due or not), per route.
     async fn queue_depth(&self) -> Result<Vec<(String, i64)>>;
 }

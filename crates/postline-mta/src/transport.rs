@@ -87,12 +87,7 @@ impl Transport for SmtpTransport {
         Route::Smtp
     }
 
-    fn lease(&self) -> chrono::Duration {
-        // Longer than the slowest attempt: connect + commands + the 10-minute data timeout.
-        chrono::Duration::minutes(20)
-    }
-
-    async fn attempt(&self, rows: Vec<ClaimedDelivery>) -> Vec<(ClaimedDelivery, DeliveryOutcome)> {
+    async fn attempt(&self, rows: Vec<ClaimedDelivery>, report: postline_core::delivery::worker::Report) {
         let mut groups: HashMap<(EmailId, String), Vec<ClaimedDelivery>> = HashMap::new();
         for row in rows {
             let domain = parse_mailbox(&row.recipient).map(|m| m.domain()).unwrap_or_default();
@@ -106,16 +101,19 @@ impl Transport for SmtpTransport {
                 inner.deliver(Group { email_id, domain, rows }).await
             });
         }
-        let mut outcomes = Vec::new();
+        // Each transaction's outcomes are reported the moment it finishes.
         while let Some(done) = tasks.join_next().await {
             match done {
-                Ok(results) => outcomes.extend(results),
+                Ok(results) => {
+                    for outcome in results {
+                        let _ = report.send(outcome);
+                    }
+                }
                 Err(error) => {
                     tracing::error!(%error, "a delivery task panicked; its rows return when the lease expires")
                 }
             }
         }
-        outcomes
     }
 }
 

@@ -90,6 +90,17 @@ impl QueueStore for Db {
         Ok(recorded)
     }
 
+    async fn extend_lease(&self, token: &str, until: Timestamp) -> Result<u64> {
+        let _turn = self.write_turn().await;
+        let done = sqlx::query("UPDATE deliveries SET lease_until = $1 WHERE lease_token = $2")
+            .bind(to_micros(until))
+            .bind(token)
+            .execute(&self.pool)
+            .await
+            .map_err(db)?;
+        Ok(done.rows_affected())
+    }
+
     async fn queue_depth(&self) -> Result<Vec<(String, i64)>> {
         let found = sqlx::query(
             "SELECT route, COUNT(*) AS depth FROM deliveries WHERE status = 'queued' GROUP BY route ORDER BY route",

@@ -312,6 +312,17 @@ impl WebhookStore for Db {
         tx.commit().await.map_err(db)
     }
 
+    async fn extend_webhook_lease(&self, token: &str, until: Timestamp) -> Result<()> {
+        let _turn = self.write_turn().await;
+        sqlx::query("UPDATE webhook_deliveries SET lease_until = $1 WHERE lease_token = $2")
+            .bind(to_micros(until))
+            .bind(token)
+            .execute(&self.pool)
+            .await
+            .map_err(db)?;
+        Ok(())
+    }
+
     async fn set_webhook_secret(&self, id: WebhookId, secret: &str) -> Result<()> {
         let _turn = self.write_turn().await;
         sqlx::query("UPDATE webhooks SET secret = $1 WHERE id = $2")

@@ -37,8 +37,17 @@ pub fn command(binary: &str, data_dir: &Path) -> Command {
 impl ServerProcess {
     /// Starts `postline serve` on an ephemeral loopback port and reads its banner.
     pub fn start(binary: &str, data_dir: &Path) -> Self {
-        let mut child = command(binary, data_dir)
-            .args(["serve", "--listen", "127.0.0.1:0"])
+        Self::start_with(binary, data_dir, "127.0.0.1:0", &[])
+    }
+
+    /// Starts `postline serve` on `listen` with extra environment variables.
+    pub fn start_with(binary: &str, data_dir: &Path, listen: &str, env: &[(&str, String)]) -> Self {
+        let mut command = command(binary, data_dir);
+        for (name, value) in env {
+            command.env(name, value);
+        }
+        let mut child = command
+            .args(["serve", "--listen", listen])
             .stdout(Stdio::piped())
             .stderr(Stdio::null())
             .spawn()

@@ -122,6 +122,7 @@ impl TestApp {
             fetch_timeout: options.fetch_timeout,
             mta: options.mta,
             delivery_expiry: options.delivery_expiry,
+            delivery_lease: chrono::Duration::minutes(20),
             regions: ["us-east-1", "eu-west-1", "sa-east-1", "ap-northeast-1"]
                 .map(|name| postline_core::domains::records::RegionHosts::derived(name, "postline.test"))
                 .to_vec(),

@@ -52,6 +52,7 @@ impl App {
             delivery_expiry: config.delivery_expiry,
             regions: config.regions.clone(),
             dkim_selector: config.mta.dkim_selector.clone(),
+            delivery_lease: config.delivery_lease,
         };
         let resolver = postline_mta::dns::MxResolver::uncached(&config.mta.dns_servers)
             .map_err(|e| anyhow::anyhow!("setting up DNS: {e}"))?;

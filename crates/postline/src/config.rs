@@ -50,6 +50,7 @@ pub struct FileConfig {
     pub dkim_ed25519: Option<bool>,
     pub delivery_expiry_hours: Option<u64>,
     pub delivery_concurrency: Option<usize>,
+    pub delivery_lease_secs: Option<u64>,
     pub regions: Option<std::collections::BTreeMap<String, RegionFile>>,
     pub region_names: Option<String>,
     pub dns_base: Option<String>,
@@ -123,6 +124,10 @@ pub struct Overrides {
     /// SMTP transactions in flight at once [env: POSTLINE_DELIVERY_CONCURRENCY] [default: 32]
     #[arg(long, env = "POSTLINE_DELIVERY_CONCURRENCY", global = true, hide_env = true)]
     pub delivery_concurrency: Option<usize>,
+    /// Seconds a claimed delivery stays leased without renewal: how soon a crashed
+    /// node's in-flight mail is retried [env: POSTLINE_DELIVERY_LEASE_SECS] [default: 60]
+    #[arg(long, env = "POSTLINE_DELIVERY_LEASE_SECS", global = true, hide_env = true)]
+    pub delivery_lease_secs: Option<u64>,
     /// Regions this installation offers [env: POSTLINE_REGIONS] [default: us-east-1,eu-west-1,sa-east-1,ap-northeast-1]
     #[arg(long = "regions", env = "POSTLINE_REGIONS", global = true, hide_env = true)]
     pub region_names: Option<String>,
@@ -153,6 +158,8 @@ pub struct Config {
     pub delivery_expiry: chrono::Duration,
     /// The regions offered, with their host names.
     pub regions: Vec<postline_core::domains::records::RegionHosts>,
+    /// How long a claimed delivery stays leased without renewal.
+    pub delivery_lease: chrono::Duration,
 }
 
 impl Config {
@@ -215,6 +222,10 @@ impl Config {
             ),
             mta,
             regions,
+            delivery_lease: match overrides.delivery_lease_secs.or(file.delivery_lease_secs) {
+                Some(secs) => chrono::Duration::seconds(i64::try_from(secs.clamp(3, 3600)).unwrap_or(60)),
+                None => postline_core::delivery::worker::DEFAULT_LEASE,
+            },
             delivery_expiry: chrono::Duration::hours(
                 i64::try_from(
                     overrides.delivery_expiry_hours.or(file.delivery_expiry_hours).unwrap_or(72).clamp(1, 720),

@@ -184,6 +184,9 @@ fn undelivered_webhooks_survive_kill_9_and_go_out_after_restart() {
     receiver.respond_with(500);
     let dir = tempfile::tempdir().unwrap();
     let data = dir.path().join("data");
+    // A short lease: a delivery in flight at the kill is retried within seconds.
+    let env = [("POSTLINE_DELIVERY_LEASE_SECS", "3".to_string())];
+    let serve = |data: &std::path::Path| Server::start_with(BINARY, data, "127.0.0.1:0", &env);
     let mut server = serve(&data);
     let key = key_in(&server.printed).unwrap();
     let client = reqwest::blocking::Client::new();

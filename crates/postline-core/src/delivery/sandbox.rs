@@ -33,14 +33,12 @@ impl Transport for SandboxTransport {
         Route::Sandbox
     }
 
-    async fn attempt(&self, rows: Vec<ClaimedDelivery>) -> Vec<(ClaimedDelivery, DeliveryOutcome)> {
+    async fn attempt(&self, rows: Vec<ClaimedDelivery>, report: super::worker::Report) {
         let now = self.clock.now();
-        rows.into_iter()
-            .map(|row| {
-                let outcome = play(&row, now);
-                (row, outcome)
-            })
-            .collect()
+        for row in rows {
+            let outcome = play(&row, now);
+            let _ = report.send((row, outcome));
+        }
     }
 }
 

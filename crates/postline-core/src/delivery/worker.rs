@@ -5,14 +5,15 @@
 use std::{sync::Arc, time::Duration as StdDuration};
 
 use async_trait::async_trait;
-use chrono::Duration;
-use tokio::sync::watch;
+use tokio::sync::{mpsc, watch};
 
 use super::{ClaimedDelivery, DeliveryOutcome};
 use crate::{Postline, Result, emails::Route};
 
-/// How long a claimed row stays leased; a crashed worker's rows return after this.
-pub const LEASE: Duration = Duration::minutes(5);
+/// How long a claimed row stays leased unless renewed; a crashed worker's rows return
+/// after this. A live worker renews its round's leases every third of it, so attempts
+/// may take as long as they need while a crash is noticed within one lease.
+pub const DEFAULT_LEASE: chrono::Duration = chrono::Duration::seconds(60);
 /// Rows claimed per round.
 pub const BATCH: u32 = 64;
 /// How long a round in flight may run on after shutdown is asked for.
@@ -20,18 +21,17 @@ pub const SHUTDOWN_GRACE: StdDuration = StdDuration::from_secs(5);
 /// How often an idle worker looks for newly due rows (scheduled emails).
 pub const IDLE_POLL: StdDuration = StdDuration::from_secs(1);
 
+/// Where a transport reports outcomes as they come in.
+pub type Report = mpsc::UnboundedSender<(ClaimedDelivery, DeliveryOutcome)>;
+
 /// Attempts recipients' copies on one route.
 #[async_trait]
 pub trait Transport: Send + Sync + 'static {
     /// The queue rows this transport handles.
     fn route(&self) -> Route;
     /// Attempts delivery of a round's rows (it may group and parallelise them) and
-    /// says what came of each.
-    async fn attempt(&self, rows: Vec<ClaimedDelivery>) -> Vec<(ClaimedDelivery, DeliveryOutcome)>;
-    /// How long a claimed row stays leased: longer than one attempt can take.
-    fn lease(&self) -> Duration {
-        LEASE
-    }
+    /// reports each outcome on `report` as soon as it is known.
+    async fn attempt(&self, rows: Vec<ClaimedDelivery>, report: Report);
 }
 
 /// A worker for one transport's route.
@@ -47,21 +47,58 @@ impl Worker {
         Worker { postline, route: transport.route(), transport }
     }
 
-    /// One round: claim due rows, attempt them, record outcomes. Returns how many
-    /// rows were attempted.
+    /// One round: claim due rows, attempt them, record outcomes as they come in (so a
+    /// crash repeats at most the attempts still in flight). Returns how many rows
+    /// were attempted.
     pub async fn run_once(&self) -> Result<usize> {
         let now = self.postline.clock.now();
-        let claimed = self
-            .postline
-            .store
-            .claim_due(self.route, &self.postline.settings.region, now, now + self.transport.lease(), BATCH)
-            .await?;
+        let lease = self.postline.settings.delivery_lease;
+        let claimed =
+            self.postline.store.claim_due(self.route, &self.postline.settings.region, now, now + lease, BATCH).await?;
         let attempted = claimed.len();
-        let (mut outcomes, to_attempt) = self.screen_suppressed(claimed).await?;
+        if attempted == 0 {
+            return Ok(0);
+        }
+        let token = claimed[0].lease_token.clone();
+        let (screened, to_attempt) = self.screen_suppressed(claimed).await?;
+        self.record(screened).await?;
         let started = std::time::Instant::now();
-        outcomes.extend(self.transport.attempt(to_attempt).await);
+        let (report, mut outcomes) = mpsc::unbounded_channel();
+        let transport = self.transport.clone();
+        let attempts = tokio::spawn(async move { transport.attempt(to_attempt, report).await });
+        let renew_every = lease.to_std().unwrap_or(StdDuration::from_secs(60)) / 3;
+        let mut renew = tokio::time::interval_at(tokio::time::Instant::now() + renew_every, renew_every);
+        loop {
+            tokio::select! {
+                next = outcomes.recv() => {
+                    let Some(first) = next else { break };
+                    let mut batch = vec![first];
+                    while let Ok(more) = outcomes.try_recv() {
+                        batch.push(more);
+                    }
+                    self.record(batch).await?;
+                }
+                _ = renew.tick() => {
+                    let until = self.postline.clock.now() + lease;
+                    if let Err(error) = self.postline.store.extend_lease(&token, until).await {
+                        tracing::warn!(%error, "could not renew delivery leases");
+                    }
+                }
+            }
+        }
+        if let Err(error) = attempts.await {
+            tracing::error!(%error, "a delivery round panicked; its unreported rows retry after the lease");
+        }
+        self.postline.metrics.attempt_duration.observe(started.elapsed().as_secs_f64());
+        Ok(attempted)
+    }
+
+    /// Records outcomes in one transaction and counts them.
+    async fn record(&self, outcomes: Vec<(ClaimedDelivery, DeliveryOutcome)>) -> Result<()> {
+        if outcomes.is_empty() {
+            return Ok(());
+        }
         let metrics = &self.postline.metrics;
-        metrics.attempt_duration.observe(started.elapsed().as_secs_f64());
         let finished = self.postline.clock.now();
         for (row, outcome) in &outcomes {
             metrics.outcome(outcome.status);
@@ -69,14 +106,13 @@ impl Worker {
                 metrics.delivery_latency.observe((finished - row.due_at).num_milliseconds().max(0) as f64 / 1000.0);
             }
         }
-        // One transaction for the round: the queue's writes stay few under load.
         let recorded = self.postline.store.complete_deliveries(&outcomes).await?;
         for ((row, _), kept) in outcomes.iter().zip(recorded) {
             if !kept {
                 tracing::warn!(delivery = %row.id, "lease lost before the outcome was recorded; another worker retries");
             }
         }
-        Ok(attempted)
+        Ok(())
     }
 
     /// Real recipients on the team's suppression list are never attempted.

@@ -29,8 +29,6 @@ pub const RETRY_DELAYS: [Duration; 7] = [
 pub const DISABLE_AFTER: Duration = Duration::days(5);
 /// Messages leased per round.
 const BATCH: u32 = 64;
-/// How long a claimed delivery stays leased (longer than one attempt can take).
-const LEASE: Duration = Duration::minutes(2);
 
 /// A delivery due now, with what sending it needs.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -91,8 +89,12 @@ impl Postline {
     /// Sends every due webhook delivery once; returns how many were attempted.
     pub async fn dispatch_webhooks(&self) -> Result<usize> {
         let now = self.clock.now();
-        let due = self.store.claim_due_webhook_deliveries(now, now + LEASE, BATCH).await?;
+        // The same lease as delivery rows, renewed while the round runs, so a crash is
+        // noticed within one lease however long a slow endpoint takes.
+        let lease = self.settings.delivery_lease;
+        let due = self.store.claim_due_webhook_deliveries(now, now + lease, BATCH).await?;
         let count = due.len();
+        let Some(token) = due.first().map(|d| d.lease_token.clone()) else { return Ok(0) };
         let mut by_endpoint: HashMap<String, Vec<DueDelivery>> = HashMap::new();
         for delivery in due {
             by_endpoint.entry(delivery.webhook_id.clone()).or_default().push(delivery);
@@ -107,10 +109,20 @@ impl Postline {
                 Ok::<_, crate::Error>(())
             });
         }
-        while let Some(done) = tasks.join_next().await {
-            match done {
-                Ok(result) => result?,
-                Err(error) => tracing::error!(%error, "a webhook task panicked; its deliveries return after the lease"),
+        let renew_every = lease.to_std().unwrap_or(std::time::Duration::from_secs(60)) / 3;
+        let mut renew = tokio::time::interval_at(tokio::time::Instant::now() + renew_every, renew_every);
+        loop {
+            tokio::select! {
+                done = tasks.join_next() => match done {
+                    None => break,
+                    Some(Ok(result)) => result?,
+                    Some(Err(error)) => tracing::error!(%error, "a webhook task panicked; its deliveries return after the lease"),
+                },
+                _ = renew.tick() => {
+                    if let Err(error) = self.store.extend_webhook_lease(&token, self.clock.now() + lease).await {
+                        tracing::warn!(%error, "could not renew webhook leases");
+                    }
+                }
             }
         }
         Ok(count)
