@@ -6,7 +6,7 @@
 use rand::{Rng, distributions::Alphanumeric};
 use serde_json::Value;
 
-use super::{Domain, DomainStatus, checks::Answer, input::CreateDomain};
+use super::{Domain, checks::Answer, input::CreateDomain};
 use crate::{
     Error, Postline, Result,
     clock::Timestamp,
@@ -85,29 +85,7 @@ impl Postline {
         let domain = match self.store.domain_by_name(team_id, &input.name).await? {
             Some(domain) => domain,
             None => {
-                let domain = Domain {
-                    id: DomainId::new(),
-                    team_id,
-                    name: input.name.clone(),
-                    region: input.region.clone(),
-                    status: DomainStatus::NotStarted,
-                    return_path: input.return_path,
-                    open_tracking: input.open_tracking,
-                    click_tracking: input.click_tracking,
-                    tls: input.tls,
-                    sending: input.sending,
-                    receiving: input.receiving,
-                    tracking_subdomain: input.tracking_subdomain,
-                    selector: self.settings.dkim_selector.clone(),
-                    checks: Vec::new(),
-                    advisories: Vec::new(),
-                    nameservers: Vec::new(),
-                    created_at: now,
-                    verification_started_at: None,
-                    failing_since: None,
-                    last_checked_at: None,
-                    next_check_at: None,
-                };
+                let domain = Domain::added(team_id, input, self.settings.dkim_selector.clone(), now);
                 self.store.insert_domain(&domain, None).await?;
                 domain
             }

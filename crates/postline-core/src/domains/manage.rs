@@ -100,29 +100,7 @@ impl Postline {
         let selector = self.settings.dkim_selector.clone();
         self.dkim_key_for(&input.name, || self.dkim.generate(&input.name, &selector, now)).await?;
         let key = self.store.dkim_key(&input.name).await?.ok_or_else(|| Error::Internal("DKIM key vanished".into()))?;
-        let domain = Domain {
-            id: DomainId::new(),
-            team_id,
-            name: input.name,
-            region: input.region,
-            status: DomainStatus::NotStarted,
-            return_path: input.return_path,
-            open_tracking: input.open_tracking,
-            click_tracking: input.click_tracking,
-            tls: input.tls,
-            sending: input.sending,
-            receiving: input.receiving,
-            tracking_subdomain: input.tracking_subdomain,
-            selector: key.selector,
-            checks: Vec::new(),
-            advisories: Vec::new(),
-            nameservers: Vec::new(),
-            created_at: now,
-            verification_started_at: None,
-            failing_since: None,
-            last_checked_at: None,
-            next_check_at: None,
-        };
+        let domain = Domain::added(team_id, input, key.selector, now);
         let view = self.domain_view(domain).await?;
         let event = crate::webhooks::domain_event("domain.created", &view, now);
         self.store.insert_domain(&view.domain, Some(&event)).await?;

@@ -153,3 +153,32 @@ pub struct Domain {
     pub last_checked_at: Option<Timestamp>,
     pub next_check_at: Option<Timestamp>,
 }
+
+impl Domain {
+    /// A newly added domain (`not_started`, never checked) from validated input.
+    pub fn added(team_id: TeamId, input: CreateDomain, selector: String, now: Timestamp) -> Self {
+        Domain {
+            id: DomainId::new(),
+            team_id,
+            name: input.name,
+            region: input.region,
+            status: DomainStatus::NotStarted,
+            return_path: input.return_path,
+            open_tracking: input.open_tracking,
+            click_tracking: input.click_tracking,
+            tls: input.tls,
+            sending: input.sending,
+            receiving: input.receiving,
+            tracking_subdomain: input.tracking_subdomain,
+            selector,
+            checks: Vec::new(),
+            advisories: Vec::new(),
+            nameservers: Vec::new(),
+            created_at: now,
+            verification_started_at: None,
+            failing_since: None,
+            last_checked_at: None,
+            next_check_at: None,
+        }
+    }
+}
