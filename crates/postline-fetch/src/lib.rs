@@ -134,6 +134,7 @@ impl Fetcher {
             .redirect(reqwest::redirect::Policy::none())
             .resolve_to_addrs(host.trim_start_matches('[').trim_end_matches(']'), &addresses)
             .connect_timeout(self.timeout)
+            .tcp_nodelay(true)
             .user_agent(concat!("postline/", env!("CARGO_PKG_VERSION")))
             .build()
             .map_err(|e| FetchError::Failed(format!("HTTP client: {e}")))

@@ -101,6 +101,9 @@ impl Connection {
     pub async fn open(dial: &Dial<'_>) -> Result<Self, ConnectError> {
         let temporary = |e: mail_send::Error| ConnectError::Temporary(format!("{}: {}", dial.host, describe(&e)));
         let mut plain = SmtpClient::connect(dial.address, dial.connect_timeout).await.map_err(temporary)?;
+        // SMTP is request/response: Nagle's algorithm with delayed ACKs would stall every
+        // small command (tens of ms per message even on loopback).
+        let _ = plain.stream.set_nodelay(true);
         plain.timeout = dial.command_timeout;
         let mut client = if dial.implicit_tls {
             Client::Tls(Box::new(plain.into_tls(dial.tls, dial.host).await.map_err(temporary)?))

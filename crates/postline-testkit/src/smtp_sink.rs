@@ -114,6 +114,7 @@ impl SmtpSink {
         let serving = sink.clone();
         tokio::spawn(async move {
             while let Ok((stream, _)) = listener.accept().await {
+                let _ = stream.set_nodelay(true);
                 let sink = serving.clone();
                 let acceptor = acceptor.clone();
                 tokio::spawn(async move { sink.session(stream, acceptor).await });

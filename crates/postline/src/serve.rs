@@ -23,6 +23,10 @@ pub async fn run(mut config: Config) -> anyhow::Result<()> {
     }
     let app = App::build(&config, Arc::new(SystemClock)).await?;
     let first_key = first_start(&app).await?;
+    // Small request/response exchanges: never wait on Nagle's algorithm.
+    let listener = axum::serve::ListenerExt::tap_io(listener, |tcp| {
+        let _ = tcp.set_nodelay(true);
+    });
 
     println!("Postline is listening on http://{}", crate::config::display_host(address));
     match first_key {
