@@ -87,6 +87,42 @@ pub fn router(state: AppState) -> Router {
         .with_state(state)
 }
 
+/// The router as a service that first collapses repeated slashes in the path: the
+/// SDKs join base URL and path as strings, so a base URL ending in `/` sends
+/// `//emails`.
+pub fn service(
+    router: Router,
+) -> impl Clone
++ tower::Service<axum::extract::Request, Response = Response, Error = std::convert::Infallible, Future = impl Send>
++ Send {
+    tower::ServiceExt::map_request(router, collapse_slashes)
+}
+
+fn collapse_slashes(mut request: axum::extract::Request) -> axum::extract::Request {
+    let path = request.uri().path();
+    if !path.contains("//") {
+        return request;
+    }
+    let mut collapsed = String::with_capacity(path.len());
+    for c in path.chars() {
+        if !(c == '/' && collapsed.ends_with('/')) {
+            collapsed.push(c);
+        }
+    }
+    let rebuilt = match request.uri().query() {
+        Some(query) => format!("{collapsed}?{query}"),
+        None => collapsed,
+    };
+    if let Ok(path_and_query) = rebuilt.parse::<axum::http::uri::PathAndQuery>() {
+        let mut parts = request.uri().clone().into_parts();
+        parts.path_and_query = Some(path_and_query);
+        if let Ok(uri) = axum::http::Uri::from_parts(parts) {
+            *request.uri_mut() = uri;
+        }
+    }
+    request
+}
+
 async fn health() -> Json<serde_json::Value> {
     Json(json!({"status": "ok"}))
 }

@@ -138,7 +138,7 @@ impl TestApp {
             .token;
         let router = app.router.clone();
         tokio::spawn(async move {
-            let _ = axum::serve(listener, router).await;
+            let _ = axum::serve(listener, axum::ServiceExt::into_make_service(postline_api::service(router))).await;
         });
         TestApp {
             app,

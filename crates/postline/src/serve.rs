@@ -52,7 +52,7 @@ pub async fn run(mut config: Config) -> anyhow::Result<()> {
     workers.push(tokio::spawn(domain_checks(app.postline.clone(), stopped.clone())));
     workers.push(tokio::spawn(webhook_dispatch(app.postline.clone(), stopped.clone())));
     let mut on_stop = stopped.clone();
-    axum::serve(listener, app.router.clone())
+    axum::serve(listener, axum::ServiceExt::into_make_service(postline_api::service(app.router.clone())))
         .with_graceful_shutdown(async move {
             tokio::select! {
                 _ = shutdown_signal() => {}

@@ -62,6 +62,10 @@ async fn sdk_habits_are_tolerated(app: TestApp) {
         .await
         .unwrap();
     app.read("GET", "/emails", response).await.expect(200);
+    // A base URL with a trailing slash makes the SDKs request `//emails`.
+    let doubled =
+        app.client.get(format!("{}//emails?limit=1", app.base_url)).bearer_auth(&app.key).send().await.unwrap();
+    app.read("GET", "/emails", doubled).await.expect(200);
     // Unknown fields are ignored.
     let sent = app
         .post(
