@@ -201,11 +201,20 @@ fn undelivered_webhooks_survive_kill_9_and_go_out_after_restart() {
     receiver.set_secret(created["signing_secret"].as_str().unwrap());
     let webhook = created["id"].as_str().unwrap().to_string();
     send(&client, &server, &key, "webhook durability").unwrap();
+    // Wait until the failed first attempt is recorded (an attempt cut by the kill would
+    // simply be repeated, which the durability test covers), then kill.
     let waited = (0..100).find(|_| {
         std::thread::sleep(Duration::from_millis(100));
-        !receiver.received().is_empty()
+        let events: serde_json::Value = client
+            .get(format!("{}/webhooks/{webhook}/events", server.url))
+            .bearer_auth(&key)
+            .send()
+            .unwrap()
+            .json()
+            .unwrap();
+        events["data"][0]["status"] == "attempting"
     });
-    assert!(waited.is_some(), "the first attempt happens");
+    assert!(waited.is_some(), "the first attempt happens and fails");
     server.child.kill().unwrap();
     server.child.wait().unwrap();
 
