@@ -14,6 +14,27 @@ use postline_core::{
 
 use crate::{Db, error::db, rows};
 
+impl Db {
+    /// Inserts a domain key in `state`; `on_conflict` is an optional SQL tail.
+    async fn write_key(&self, key: &DkimKey, state: KeyState, on_conflict: &str) -> Result<()> {
+        let _turn = self.write_turn().await;
+        sqlx::query(sqlx::AssertSqlSafe(format!(
+            "INSERT INTO domain_keys (domain, selector, state, rsa_private, ed25519_private, created_at) \
+             VALUES ($1, $2, $3, $4, $5, $6){on_conflict}"
+        )))
+        .bind(&key.domain)
+        .bind(&key.selector)
+        .bind(state.as_str())
+        .bind(key.rsa_private.as_slice())
+        .bind(key.ed25519_private.as_deref())
+        .bind(to_micros(key.created_at))
+        .execute(&self.pool)
+        .await
+        .map_err(db)?;
+        Ok(())
+    }
+}
+
 #[async_trait]
 impl MtaStore for Db {
     async fn outbound_email(&self, id: EmailId) -> Result<Option<(Email, Vec<AttachmentContent>)>> {
@@ -74,21 +95,8 @@ impl MtaStore for Db {
         if let Some(active) = self.dkim_key(&key.domain).await? {
             return Ok(active);
         }
-        {
-            let _turn = self.write_turn().await;
-            sqlx::query(
-                "INSERT INTO domain_keys (domain, selector, state, rsa_private, ed25519_private, created_at) \
-                 VALUES ($1, $2, 'active', $3, $4, $5) ON CONFLICT (domain, selector) DO NOTHING",
-            )
-            .bind(&key.domain)
-            .bind(&key.selector)
-            .bind(key.rsa_private.as_slice())
-            .bind(key.ed25519_private.as_deref())
-            .bind(to_micros(key.created_at))
-            .execute(&self.pool)
-            .await
-            .map_err(db)?;
-        }
+        // Two nodes making the first key at once: the first insert wins.
+        self.write_key(key, KeyState::Active, " ON CONFLICT (domain, selector) DO NOTHING").await?;
         self.dkim_key(&key.domain).await?.ok_or_else(|| postline_core::Error::Internal("DKIM key vanished".into()))
     }
 
@@ -118,20 +126,7 @@ impl MtaStore for Db {
     }
 
     async fn add_next_key(&self, key: &DkimKey) -> Result<()> {
-        let _turn = self.write_turn().await;
-        sqlx::query(
-            "INSERT INTO domain_keys (domain, selector, state, rsa_private, ed25519_private, created_at) \
-             VALUES ($1, $2, 'next', $3, $4, $5)",
-        )
-        .bind(&key.domain)
-        .bind(&key.selector)
-        .bind(key.rsa_private.as_slice())
-        .bind(key.ed25519_private.as_deref())
-        .bind(to_micros(key.created_at))
-        .execute(&self.pool)
-        .await
-        .map_err(db)?;
-        Ok(())
+        self.write_key(key, KeyState::Next, "").await
     }
 
     async fn promote_next_key(&self, domain: &str) -> Result<()> {

@@ -90,9 +90,23 @@ impl Context<'_> {
     }
 }
 
-/// Checks one expected record against what the DNS holds.
+impl Observed {
+    /// Why the lookup failed, if it did.
+    fn failure(&self) -> Option<&str> {
+        match self {
+            Observed::Mx(Answer::Failed(reason))
+            | Observed::Txt(Answer::Failed(reason))
+            | Observed::Cname(Answer::Failed(reason)) => Some(reason),
+            _ => None,
+        }
+    }
+}
+
+/// Checks one expected record against what the DNS holds. A failed lookup proves
+/// nothing either way, whatever the record.
 pub fn check(expected: &ExpectedRecord, observed: &Observed, context: &Context<'_>) -> RecordCheck {
     let (found, diagnostics) = match observed {
+        _ if let Some(reason) = observed.failure() => (Vec::new(), vec![lookup_failed(expected, reason)]),
         Observed::Mx(answer) => check_mx(expected, answer, context),
         Observed::Txt(answer) if expected.kind == RecordKind::SpfTxt => check_spf(expected, answer, context),
         Observed::Txt(answer) => check_dkim(expected, answer, context),
@@ -144,9 +158,6 @@ fn check_mx(
     answer: &Answer<(u16, String)>,
     context: &Context<'_>,
 ) -> (Vec<String>, Vec<Diagnostic>) {
-    if let Answer::Failed(reason) = answer {
-        return (Vec::new(), vec![lookup_failed(expected, reason)]);
-    }
     let hosts: Vec<String> = answer.records().iter().map(|(_, h)| host(h)).collect();
     let found: Vec<String> = answer.records().iter().map(|(p, h)| format!("{p} {}", host(h))).collect();
     if hosts.is_empty() {
@@ -211,9 +222,6 @@ fn check_spf(
     answer: &Answer<String>,
     context: &Context<'_>,
 ) -> (Vec<String>, Vec<Diagnostic>) {
-    if let Answer::Failed(reason) = answer {
-        return (Vec::new(), vec![lookup_failed(expected, reason)]);
-    }
     let found = answer.records().to_vec();
     let spf = spf_records(answer);
     if spf.is_empty() {
@@ -275,9 +283,6 @@ fn check_dkim(
     answer: &Answer<String>,
     context: &Context<'_>,
 ) -> (Vec<String>, Vec<Diagnostic>) {
-    if let Answer::Failed(reason) = answer {
-        return (Vec::new(), vec![lookup_failed(expected, reason)]);
-    }
     let found = answer.records().to_vec();
     if found.is_empty() {
         return (found, vec![missing(expected, context)]);
@@ -352,9 +357,6 @@ fn check_cname(
     answer: &Answer<String>,
     context: &Context<'_>,
 ) -> (Vec<String>, Vec<Diagnostic>) {
-    if let Answer::Failed(reason) = answer {
-        return (Vec::new(), vec![lookup_failed(expected, reason)]);
-    }
     let found: Vec<String> = answer.records().iter().map(|h| host(h)).collect();
     let wanted = host(&expected.value);
     if found.is_empty() {
