@@ -16,7 +16,7 @@ use postline_core::{
         worker::Transport,
     },
     emails::{Route, address::parse_mailbox},
-    ids::EmailId,
+    ids::{EmailId, TeamId},
 };
 use tokio::{sync::Semaphore, task::JoinSet};
 use tokio_rustls::TlsConnector;
@@ -138,7 +138,7 @@ impl Inner {
 
     async fn attempt_group(&self, group: &Group) -> Vec<AttemptResult> {
         let all = |result: AttemptResult| vec![result; group.rows.len()];
-        let (message, sender_domain) = match self.signed_message(group.email_id).await {
+        let (message, sender_domain) = match self.signed_message(group.rows[0].team_id, group.email_id).await {
             Ok(found) => found,
             Err(error) => {
                 return all(AttemptResult::Deferred { reason: format!("could not prepare the message: {error}") });
@@ -187,12 +187,15 @@ impl Inner {
     }
 
     /// The signed rendering of an email, made on first use and kept in the store.
-    async fn signed_message(&self, email_id: EmailId) -> Result<(Arc<Vec<u8>>, String)> {
-        let (email, attachments) = self.postline.outbound_email(email_id).await?;
+    /// Attachment bytes are loaded only when the email has not been rendered yet:
+    /// every other recipient and every retry reuses the stored bytes.
+    async fn signed_message(&self, team_id: TeamId, email_id: EmailId) -> Result<(Arc<Vec<u8>>, String)> {
+        let email = self.postline.get_email(team_id, email_id).await?;
         let domain = parse_mailbox(&email.from).map(|m| m.domain()).unwrap_or_else(|| "localhost".into());
         if let Some(stored) = self.postline.rendered_message(email_id).await? {
             return Ok((Arc::new(stored), domain));
         }
+        let (email, attachments) = self.postline.outbound_email(email_id).await?;
         let unsigned = message::render(&email, &attachments)?;
         let now = self.postline.clock().now();
         let selector = self.config.dkim_selector.clone();
