@@ -110,3 +110,51 @@ impl Drop for ServerProcess {
 pub fn key_in(lines: &[String]) -> Option<String> {
     lines.iter().find_map(|l| l.split_whitespace().find(|w| w.starts_with("re_") && w.len() > 20).map(str::to_string))
 }
+
+/// Adds the domain `name` through the API of a running server, publishes the records
+/// it asks for on `dns`, asks for verification, and waits (up to 10 s) until it is
+/// verified. Returns the domain as the API last showed it.
+pub async fn verified_domain_over_api(
+    client: &reqwest::Client,
+    base: &str,
+    key: &str,
+    dns: &crate::dns::DnsServer,
+    name: &str,
+) -> serde_json::Value {
+    let domain: serde_json::Value = client
+        .post(format!("{base}/domains"))
+        .bearer_auth(key)
+        .json(&serde_json::json!({ "name": name }))
+        .send()
+        .await
+        .expect("add the domain")
+        .json()
+        .await
+        .expect("domain JSON");
+    for record in domain["records"].as_array().expect("records") {
+        let owner = format!("{}.{name}", record["name"].as_str().expect("record name"));
+        let value = record["value"].as_str().expect("record value");
+        match record["type"].as_str().expect("record type") {
+            "MX" => dns.mx(&owner, 10, value),
+            _ => dns.txt(&owner, value),
+        }
+    }
+    let id = domain["id"].as_str().expect("domain id");
+    client.post(format!("{base}/domains/{id}/verify")).bearer_auth(key).send().await.expect("verify");
+    for _ in 0..100 {
+        tokio::time::sleep(Duration::from_millis(100)).await;
+        let shown: serde_json::Value = client
+            .get(format!("{base}/domains/{id}"))
+            .bearer_auth(key)
+            .send()
+            .await
+            .expect("get the domain")
+            .json()
+            .await
+            .expect("domain JSON");
+        if shown["status"] == "verified" {
+            return shown;
+        }
+    }
+    panic!("{name} did not verify within 10 s");
+}

@@ -335,7 +335,7 @@ pub fn test_mta() -> postline_mta::MtaConfig {
 }
 
 /// Creates a fresh schema on the test PostgreSQL and returns a URL that uses it.
-async fn fresh_postgres_schema() -> String {
+pub async fn fresh_postgres_schema() -> String {
     use sqlx::Executor;
     let base = std::env::var("POSTLINE_TEST_POSTGRES_URL").expect("POSTLINE_TEST_POSTGRES_URL");
     let schema = format!("t_{}", uuid::Uuid::new_v4().simple());
@@ -344,4 +344,13 @@ async fn fresh_postgres_schema() -> String {
     conn.execute(sqlx::AssertSqlSafe(format!("CREATE SCHEMA {schema}"))).await.expect("create schema");
     let separator = if base.contains('?') { '&' } else { '?' };
     format!("{base}{separator}options=-csearch_path%3D{schema}")
+}
+
+/// Runs one SQL statement on a database, for tests that must put a row in a state the
+/// API cannot (a domain check coming due now rather than in six hours).
+pub async fn execute_sql(url: &str, sql: &str) -> u64 {
+    use sqlx::Executor;
+    sqlx::any::install_default_drivers();
+    let mut conn = <sqlx::AnyConnection as sqlx::Connection>::connect(url).await.expect("connect to the database");
+    conn.execute(sqlx::AssertSqlSafe(sql.to_string())).await.expect("execute SQL").rows_affected()
 }

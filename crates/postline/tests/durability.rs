@@ -12,9 +12,13 @@ use std::{
     time::{Duration, Instant},
 };
 
-use postline_testkit::{dns::DnsServer, process::ServerProcess, smtp_sink::SmtpSink};
+use postline_testkit::{
+    dns::DnsServer,
+    process::{ServerProcess, verified_domain_over_api},
+    smtp_sink::SmtpSink,
+};
 use rand::Rng;
-use serde_json::{Value, json};
+use serde_json::json;
 
 const BINARY: &str = env!("CARGO_BIN_EXE_postline");
 
@@ -40,30 +44,7 @@ fn every_acknowledged_email_is_delivered_despite_repeated_kill_9() {
     let client = reqwest::blocking::Client::builder().timeout(Duration::from_secs(5)).build().unwrap();
 
     // A verified sending domain, through the API and the DNS server.
-    let domain: Value = client
-        .post(format!("{base}/domains"))
-        .bearer_auth(&key)
-        .json(&json!({"name": "acme.dev"}))
-        .send()
-        .unwrap()
-        .json()
-        .unwrap();
-    for record in domain["records"].as_array().unwrap() {
-        let owner = format!("{}.acme.dev", record["name"].as_str().unwrap());
-        let value = record["value"].as_str().unwrap();
-        match record["type"].as_str().unwrap() {
-            "MX" => dns.mx(&owner, 10, value),
-            _ => dns.txt(&owner, value),
-        }
-    }
-    let id = domain["id"].as_str().unwrap();
-    client.post(format!("{base}/domains/{id}/verify")).bearer_auth(&key).send().unwrap();
-    let verified = (0..100).any(|_| {
-        std::thread::sleep(Duration::from_millis(100));
-        let d: Value = client.get(format!("{base}/domains/{id}")).bearer_auth(&key).send().unwrap().json().unwrap();
-        d["status"] == "verified"
-    });
-    assert!(verified, "the domain verifies");
+    runtime.block_on(verified_domain_over_api(&reqwest::Client::new(), &base, &key, &dns, "acme.dev"));
 
     // Four clients send continuously; each 200 is remembered.
     let acked: Arc<Mutex<Vec<String>>> = Arc::default();
