@@ -41,7 +41,6 @@ fn every_acknowledged_email_is_delivered_despite_repeated_kill_9() {
     let mut server = start();
     let key = server.printed_key().unwrap();
     let base = server.url.clone();
-    let client = reqwest::blocking::Client::builder().timeout(Duration::from_secs(5)).build().unwrap();
 
     // A verified sending domain, through the API and the DNS server.
     runtime.block_on(verified_domain_over_api(&reqwest::Client::new(), &base, &key, &dns, "acme.dev"));
