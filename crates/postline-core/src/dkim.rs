@@ -6,7 +6,7 @@ use crate::{
     Postline, Result,
     clock::Timestamp,
     emails::{AttachmentContent, Email},
-    ids::EmailId,
+    ids::{EmailId, TeamId},
 };
 
 /// The selector used when the operator sets none.
@@ -81,17 +81,7 @@ impl Postline {
     }
 
     /// An email and its attachments' bytes, for rendering.
-    pub async fn outbound_email(&self, id: EmailId) -> Result<(Email, Vec<AttachmentContent>)> {
-        self.store.outbound_email(id).await?.ok_or(crate::Error::NotFound("Email"))
-    }
-
-    /// The signed rendering of an email, if it exists.
-    pub async fn rendered_message(&self, id: EmailId) -> Result<Option<Vec<u8>>> {
-        self.store.rendered_message(id).await
-    }
-
-    /// Keeps an email's signed rendering so every recipient and retry gets the same bytes.
-    pub async fn save_rendered_message(&self, id: EmailId, mime: &[u8]) -> Result<Vec<u8>> {
-        self.store.save_rendered_message(id, mime, self.clock.now()).await
+    pub async fn outbound_email(&self, team_id: TeamId, id: EmailId) -> Result<(Email, Vec<AttachmentContent>)> {
+        self.store.outbound_email(team_id, id).await?.ok_or(crate::Error::NotFound("Email"))
     }
 }

@@ -214,11 +214,7 @@ pub trait QueueStore {
 #[async_trait]
 pub trait MtaStore {
     /// An email with its attachments' bytes, for rendering.
-    async fn outbound_email(&self, id: EmailId) -> Result<Option<(Email, Vec<AttachmentContent>)>>;
-    /// The signed MIME rendering of an email, if it was rendered before.
-    async fn rendered_message(&self, id: EmailId) -> Result<Option<Vec<u8>>>;
-    /// Keeps an email's signed rendering (the first one written wins; returns it).
-    async fn save_rendered_message(&self, id: EmailId, mime: &[u8], at: Timestamp) -> Result<Vec<u8>>;
+    async fn outbound_email(&self, team_id: TeamId, id: EmailId) -> Result<Option<(Email, Vec<AttachmentContent>)>>;
     /// The active (signing) DKIM key of a sending domain.
     async fn dkim_key(&self, domain: &str) -> Result<Option<DkimKey>>;
     /// Stores a domain's first DKIM key unless it has one; returns the active key.

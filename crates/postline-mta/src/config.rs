@@ -126,6 +126,9 @@ pub struct MtaConfig {
     pub dkim_selector: String,
     /// Also sign with Ed25519 (RFC 8463) beside RSA.
     pub dkim_ed25519: bool,
+    /// Sign outgoing mail with DKIM. Off only when a relay downstream signs for the
+    /// domain instead (and for the benchmark's unsigned run).
+    pub dkim_signing: bool,
     /// Most SMTP transactions in flight at once.
     pub concurrency: usize,
     /// Most connections to one destination host at once.
@@ -150,6 +153,7 @@ impl Default for MtaConfig {
             relay: None,
             dkim_selector: postline_core::dkim::DEFAULT_SELECTOR.into(),
             dkim_ed25519: false,
+            dkim_signing: true,
             concurrency: 32,
             per_destination: 4,
             connect_timeout: Duration::from_secs(30),

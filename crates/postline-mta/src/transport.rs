@@ -2,8 +2,10 @@
 //!
 //! A round's rows are grouped by (email, recipient domain); each group is one SMTP
 //! transaction with one RCPT per recipient. Groups run concurrently up to the
-//! configured limit. The message is rendered and signed once per email and kept in
-//! the store, so every recipient and every retry gets the same bytes.
+//! configured limit. Each email is rendered and signed once per round (shared by its
+//! groups) and again on a retry; nothing per message is written back but the outcome.
+//! What every group of a round needs from the store — the sending domain's settings
+//! and signing key — is read once per round.
 
 use std::{collections::HashMap, net::SocketAddr, sync::Arc};
 
@@ -18,7 +20,10 @@ use postline_core::{
     emails::{Route, address::parse_mailbox},
     ids::{EmailId, TeamId},
 };
-use tokio::{sync::Semaphore, task::JoinSet};
+use tokio::{
+    sync::{OnceCell, Semaphore},
+    task::JoinSet,
+};
 use tokio_rustls::TlsConnector;
 
 use crate::{
@@ -43,6 +48,35 @@ struct Inner {
     pool: Pool,
     tls: TlsConnector,
     concurrency: Arc<Semaphore>,
+}
+
+/// A sending domain as one round sees it: its settings (bounce subdomain, TLS) and
+/// the key that signs for it (none when signing is off).
+struct Sender {
+    domain: Option<postline_core::domains::Domain>,
+    key: Option<postline_core::dkim::DkimKey>,
+}
+
+/// An email ready to send: signed MIME and the domain it is sent from.
+struct Prepared {
+    message: Arc<Vec<u8>>,
+    sender_domain: String,
+}
+
+/// What the groups of one round share, each looked up or made once: an email with
+/// recipients at several domains is several groups but one rendering, and a round of
+/// one domain's mail reads that domain's settings and key once.
+#[derive(Default)]
+struct RoundCache {
+    senders: Cells<(TeamId, String), Arc<Sender>>,
+    messages: Cells<EmailId, Arc<Prepared>>,
+}
+
+/// Values made at most once each, by whichever task asks first.
+type Cells<K, V> = std::sync::Mutex<HashMap<K, Arc<OnceCell<V>>>>;
+
+fn cell<K: std::hash::Hash + Eq, V>(cells: &Cells<K, V>, key: K) -> Arc<OnceCell<V>> {
+    cells.lock().expect("round cache lock").entry(key).or_default().clone()
 }
 
 /// One SMTP transaction's worth of rows: one email, one recipient domain.
@@ -93,12 +127,13 @@ impl Transport for SmtpTransport {
             let domain = parse_mailbox(&row.recipient).map(|m| m.domain()).unwrap_or_default();
             groups.entry((row.email_id, domain)).or_default().push(row);
         }
+        let cache = Arc::new(RoundCache::default());
         let mut tasks = JoinSet::new();
         for ((email_id, domain), rows) in groups {
-            let inner = self.inner.clone();
+            let (inner, cache) = (self.inner.clone(), cache.clone());
             tasks.spawn(async move {
                 let _permit = inner.concurrency.clone().acquire_owned().await.expect("never closed");
-                inner.deliver(Group { email_id, domain, rows }).await
+                inner.deliver(Group { email_id, domain, rows }, &cache).await
             });
         }
         // Each transaction's outcomes are reported the moment it finishes.
@@ -118,8 +153,8 @@ impl Transport for SmtpTransport {
 }
 
 impl Inner {
-    async fn deliver(&self, group: Group) -> Vec<(ClaimedDelivery, DeliveryOutcome)> {
-        let results = self.attempt_group(&group).await;
+    async fn deliver(&self, group: Group, cache: &RoundCache) -> Vec<(ClaimedDelivery, DeliveryOutcome)> {
+        let results = self.attempt_group(&group, cache).await;
         let now = self.postline.clock().now();
         group
             .rows
@@ -136,19 +171,26 @@ impl Inner {
             .collect()
     }
 
-    async fn attempt_group(&self, group: &Group) -> Vec<AttemptResult> {
+    async fn attempt_group(&self, group: &Group, cache: &RoundCache) -> Vec<AttemptResult> {
         let all = |result: AttemptResult| vec![result; group.rows.len()];
-        let (message, sender_domain) = match self.signed_message(group.rows[0].team_id, group.email_id).await {
-            Ok(found) => found,
+        let team_id = group.rows[0].team_id;
+        let prepared = match self.prepared(team_id, group.email_id, cache).await {
+            Ok(prepared) => prepared,
             Err(error) => {
                 return all(AttemptResult::Deferred { reason: format!("could not prepare the message: {error}") });
             }
         };
+        let (message, sender_domain) = (&prepared.message, &prepared.sender_domain);
         // The domain's own settings: its bounce subdomain and TLS policy.
-        let team_id = group.rows[0].team_id;
-        let domain = self.postline.team_domain(team_id, &sender_domain).await.ok().flatten();
-        let return_path = domain.as_ref().map_or_else(|| "send".to_string(), |d| d.return_path.clone());
-        let policy = match domain.as_ref().map(|d| d.tls) {
+        let sender = match self.sender(team_id, sender_domain, cache).await {
+            Ok(sender) => sender,
+            Err(error) => {
+                return all(AttemptResult::Deferred { reason: format!("could not read the domain: {error}") });
+            }
+        };
+        let domain = sender.domain.as_ref();
+        let return_path = domain.map_or_else(|| "send".to_string(), |d| d.return_path.clone());
+        let policy = match domain.map(|d| d.tls) {
             Some(postline_core::domains::Tls::Enforced) => crate::TlsPolicy::Enforced,
             _ => self.config.tls,
         };
@@ -169,7 +211,7 @@ impl Inner {
                     continue;
                 }
             };
-            let (results, usable) = connection.send(&mail_from, &recipients, &message, self.config.data_timeout).await;
+            let (results, usable) = connection.send(&mail_from, &recipients, message, self.config.data_timeout).await;
             // A connection lost before any reply is a host problem: try the next host.
             let lost_early = !usable && results.iter().all(|r| matches!(r, AttemptResult::Deferred { .. }));
             if usable {
@@ -186,24 +228,43 @@ impl Inner {
         all(AttemptResult::Deferred { reason: last_failure })
     }
 
-    /// The signed rendering of an email, made on first use and kept in the store.
-    /// Attachment bytes are loaded only when the email has not been rendered yet:
-    /// every other recipient and every retry reuses the stored bytes.
-    async fn signed_message(&self, team_id: TeamId, email_id: EmailId) -> Result<(Arc<Vec<u8>>, String)> {
-        let email = self.postline.get_email(team_id, email_id).await?;
-        let domain = parse_mailbox(&email.from).map(|m| m.domain()).unwrap_or_else(|| "localhost".into());
-        if let Some(stored) = self.postline.rendered_message(email_id).await? {
-            return Ok((Arc::new(stored), domain));
-        }
-        let (email, attachments) = self.postline.outbound_email(email_id).await?;
-        let unsigned = message::render(&email, &attachments)?;
-        let now = self.postline.clock().now();
-        let selector = self.config.dkim_selector.clone();
-        let ed25519 = self.config.dkim_ed25519;
-        let key = self.postline.dkim_key_for(&domain, || dkim::generate(&domain, &selector, ed25519, now)).await?;
-        let signed = dkim::sign(&key, &unsigned)?;
-        let stored = self.postline.save_rendered_message(email_id, &signed).await?;
-        Ok((Arc::new(stored), domain))
+    /// The email rendered and signed, once per round however many groups it has.
+    async fn prepared(&self, team_id: TeamId, email_id: EmailId, cache: &RoundCache) -> Result<Arc<Prepared>> {
+        let cell = cell(&cache.messages, email_id);
+        let prepared = cell
+            .get_or_try_init(|| async {
+                let (email, attachments) = self.postline.outbound_email(team_id, email_id).await?;
+                let sender_domain =
+                    parse_mailbox(&email.from).map(|m| m.domain()).unwrap_or_else(|| "localhost".into());
+                let unsigned = message::render(&email, &attachments)?;
+                let message = match &self.sender(team_id, &sender_domain, cache).await?.key {
+                    Some(key) => dkim::sign(key, &unsigned)?,
+                    None => unsigned,
+                };
+                Ok::<_, postline_core::Error>(Arc::new(Prepared { message: Arc::new(message), sender_domain }))
+            })
+            .await?;
+        Ok(prepared.clone())
+    }
+
+    /// The sending domain's settings and signing key (generated on first use), once
+    /// per round.
+    async fn sender(&self, team_id: TeamId, name: &str, cache: &RoundCache) -> Result<Arc<Sender>> {
+        let cell = cell(&cache.senders, (team_id, name.to_string()));
+        let sender = cell
+            .get_or_try_init(|| async {
+                let domain = self.postline.team_domain(team_id, name).await?;
+                let key = if self.config.dkim_signing {
+                    let now = self.postline.clock().now();
+                    let (selector, ed25519) = (self.config.dkim_selector.clone(), self.config.dkim_ed25519);
+                    Some(self.postline.dkim_key_for(name, || dkim::generate(name, &selector, ed25519, now)).await?)
+                } else {
+                    None
+                };
+                Ok::<_, postline_core::Error>(Arc::new(Sender { domain, key }))
+            })
+            .await?;
+        Ok(sender.clone())
     }
 
     /// Where to connect, in order: the relay, or the domain's mail hosts' addresses.

@@ -14,7 +14,7 @@ use sqlx::any::AnyRow;
 
 use sqlx::AssertSqlSafe;
 
-use crate::{Db, error::db, rows, writer};
+use crate::{Db, error::db, rows, webhooks::Subscribers, writer};
 
 const EMAIL_COLUMNS: &str = "id, team_id, from_addr, to_addrs, cc_addrs, bcc_addrs, reply_to, subject, html, text_body, \
                              headers, tags, topic_id, message_id, scheduled_at, created_at, last_event";
@@ -139,7 +139,7 @@ impl EmailStore for Db {
             .execute(&mut *tx)
             .await
             .map_err(db)?;
-        writer::insert_event(&mut tx, team_id, &event).await?;
+        writer::insert_event(&mut tx, &mut Subscribers::default(), team_id, &event).await?;
         tx.commit().await.map_err(db)?;
         Ok(Transition::Done)
     }
@@ -176,7 +176,7 @@ impl EmailStore for Db {
             .execute(&mut *tx)
             .await
             .map_err(db)?;
-        writer::insert_event(&mut tx, team_id, &event).await?;
+        writer::insert_event(&mut tx, &mut Subscribers::default(), team_id, &event).await?;
         tx.commit().await.map_err(db)?;
         Ok(Transition::Done)
     }

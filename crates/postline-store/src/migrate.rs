@@ -15,10 +15,11 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
     (4, "key_rotation", include_str!("../migrations/0004_key_rotation.sql")),
     (5, "domain_claims", include_str!("../migrations/0005_domain_claims.sql")),
     (6, "webhooks", include_str!("../migrations/0006_webhooks.sql")),
+    (7, "lean_delivery", include_str!("../migrations/0007_lean_delivery.sql")),
 ];
 
 /// The newest schema version this binary knows.
-pub const LATEST: i64 = 6;
+pub const LATEST: i64 = 7;
 
 /// The migration's SQL for `backend`, with `--` comment lines removed (so a `;` in a
 /// comment cannot split a statement).

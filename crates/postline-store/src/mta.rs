@@ -1,10 +1,10 @@
-//! What the outbound MTA reads and keeps: emails with attachment bytes, signed
-//! renderings, DKIM keys, suppression entries.
+//! What the outbound MTA reads and keeps: emails with attachment bytes, DKIM keys,
+//! suppression entries.
 
 use async_trait::async_trait;
 use postline_core::{
     Result,
-    clock::{Timestamp, to_micros},
+    clock::to_micros,
     delivery::suppression::{Reason, Suppression},
     dkim::{DkimKey, KeyState},
     emails::{AttachmentContent, Email},
@@ -37,15 +37,7 @@ impl Db {
 
 #[async_trait]
 impl MtaStore for Db {
-    async fn outbound_email(&self, id: EmailId) -> Result<Option<(Email, Vec<AttachmentContent>)>> {
-        let team: Option<String> = sqlx::query_scalar("SELECT team_id FROM emails WHERE id = $1")
-            .bind(id.to_string())
-            .fetch_optional(&self.pool)
-            .await
-            .map_err(db)?;
-        let Some(team) = team else { return Ok(None) };
-        let team_id =
-            TeamId(uuid::Uuid::parse_str(&team).map_err(|_| postline_core::Error::Internal("bad team id".into()))?);
+    async fn outbound_email(&self, team_id: TeamId, id: EmailId) -> Result<Option<(Email, Vec<AttachmentContent>)>> {
         let Some(email) = self.get_email(team_id, id).await? else { return Ok(None) };
         let ids: Vec<String> = sqlx::query_scalar("SELECT id FROM attachments WHERE email_id = $1 ORDER BY id")
             .bind(id.to_string())
@@ -60,31 +52,6 @@ impl MtaStore for Db {
             }
         }
         Ok(Some((email, attachments)))
-    }
-
-    async fn rendered_message(&self, id: EmailId) -> Result<Option<Vec<u8>>> {
-        sqlx::query_scalar("SELECT mime FROM rendered_messages WHERE email_id = $1")
-            .bind(id.to_string())
-            .fetch_optional(&self.pool)
-            .await
-            .map_err(db)
-    }
-
-    async fn save_rendered_message(&self, id: EmailId, mime: &[u8], at: Timestamp) -> Result<Vec<u8>> {
-        {
-            let _turn = self.write_turn().await;
-            sqlx::query(
-                "INSERT INTO rendered_messages (email_id, mime, created_at) VALUES ($1, $2, $3) \
-                 ON CONFLICT (email_id) DO NOTHING",
-            )
-            .bind(id.to_string())
-            .bind(mime)
-            .bind(to_micros(at))
-            .execute(&self.pool)
-            .await
-            .map_err(db)?;
-        }
-        Ok(self.rendered_message(id).await?.unwrap_or_else(|| mime.to_vec()))
     }
 
     async fn dkim_key(&self, domain: &str) -> Result<Option<DkimKey>> {

@@ -18,7 +18,7 @@ use sqlx::Row;
 
 use sqlx::AssertSqlSafe;
 
-use crate::{Backend, Db, error::db, rows, writer};
+use crate::{Backend, Db, error::db, rows, webhooks::Subscribers, writer};
 
 #[async_trait]
 impl QueueStore for Db {
@@ -83,8 +83,9 @@ impl QueueStore for Db {
         let _turn = self.write_turn().await;
         let mut tx = self.pool.begin().await.map_err(db)?;
         let mut recorded = Vec::with_capacity(outcomes.len());
+        let mut subscribers = Subscribers::default();
         for (claimed, outcome) in outcomes {
-            recorded.push(record_outcome(&mut tx, claimed, outcome).await?);
+            recorded.push(record_outcome(&mut tx, &mut subscribers, claimed, outcome).await?);
         }
         tx.commit().await.map_err(db)?;
         Ok(recorded)
@@ -114,6 +115,7 @@ impl QueueStore for Db {
 
 async fn record_outcome(
     tx: &mut sqlx::Transaction<'_, sqlx::Any>,
+    subscribers: &mut Subscribers,
     claimed: &ClaimedDelivery,
     outcome: &DeliveryOutcome,
 ) -> Result<bool> {
@@ -150,7 +152,7 @@ async fn record_outcome(
         .map_err(db)?;
     }
     for event in &outcome.events {
-        writer::insert_event(tx, claimed.team_id, event).await?;
+        writer::insert_event(tx, subscribers, claimed.team_id, event).await?;
     }
     if let Some(last) = outcome.events.last() {
         sqlx::query("UPDATE emails SET last_event = $1 WHERE id = $2")

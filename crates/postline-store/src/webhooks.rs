@@ -17,6 +17,8 @@ use postline_core::{
         history::{AttemptLog, EventLog},
     },
 };
+use std::collections::HashMap;
+
 use sqlx::{AssertSqlSafe, Row, any::AnyRow};
 
 use crate::{Backend, Db, error::db, rows};
@@ -41,20 +43,46 @@ fn events_column(events: &[String]) -> String {
     format!(",{},", events.join(","))
 }
 
+/// The webhook endpoints of the teams one transaction writes events for, read once
+/// per team per transaction: a batch of a thousand events is one query, not a thousand.
+#[derive(Default)]
+pub(crate) struct Subscribers(HashMap<TeamId, Vec<(String, String)>>);
+
+impl Subscribers {
+    /// The endpoints of `team_id` subscribed to `kind`.
+    async fn to(
+        &mut self,
+        tx: &mut sqlx::Transaction<'_, sqlx::Any>,
+        team_id: TeamId,
+        kind: &str,
+    ) -> Result<Vec<String>> {
+        if let std::collections::hash_map::Entry::Vacant(vacant) = self.0.entry(team_id) {
+            let found = sqlx::query("SELECT id, events FROM webhooks WHERE team_id = $1")
+                .bind(team_id.to_string())
+                .fetch_all(&mut **tx)
+                .await
+                .map_err(db)?;
+            let endpoints = found
+                .iter()
+                .map(|row| Ok((rows::get(row, "id")?, rows::get(row, "events")?)))
+                .collect::<Result<_>>()?;
+            vacant.insert(endpoints);
+        }
+        let wanted = format!(",{kind},");
+        Ok(self.0[&team_id].iter().filter(|(_, events)| events.contains(&wanted)).map(|(id, _)| id.clone()).collect())
+    }
+}
+
 /// Enqueues the webhook message of an email event for every subscribed endpoint of
 /// the team, in the caller's transaction.
 pub(crate) async fn enqueue_email_event(
     tx: &mut sqlx::Transaction<'_, sqlx::Any>,
+    subscribers: &mut Subscribers,
     team_id: TeamId,
     event: &EmailEvent,
 ) -> Result<()> {
     let Some(kind) = email_event_type(event.kind) else { return Ok(()) };
-    let subscribers: Vec<String> = sqlx::query_scalar("SELECT id FROM webhooks WHERE team_id = $1 AND events LIKE $2")
-        .bind(team_id.to_string())
-        .bind(format!("%,{kind},%"))
-        .fetch_all(&mut **tx)
-        .await
-        .map_err(db)?;
+    let subscribers = subscribers.to(tx, team_id, &kind).await?;
     if subscribers.is_empty() {
         return Ok(());
     }
@@ -82,12 +110,7 @@ pub(crate) async fn enqueue_event(
     team_id: TeamId,
     event: &OutboxEvent,
 ) -> Result<()> {
-    let subscribers: Vec<String> = sqlx::query_scalar("SELECT id FROM webhooks WHERE team_id = $1 AND events LIKE $2")
-        .bind(team_id.to_string())
-        .bind(format!("%,{},%", event.kind))
-        .fetch_all(&mut **tx)
-        .await
-        .map_err(db)?;
+    let subscribers = Subscribers::default().to(tx, team_id, &event.kind).await?;
     if subscribers.is_empty() {
         return Ok(());
     }

@@ -18,7 +18,7 @@ use std::sync::Arc;
 
 use tokio::sync::{Mutex, mpsc, oneshot};
 
-use crate::{StoreError, error::db, rows::to_json};
+use crate::{StoreError, error::db, rows::to_json, webhooks::Subscribers};
 
 /// Most accepts committed together.
 pub(crate) const MAX_GROUP: usize = 256;
@@ -80,9 +80,10 @@ async fn commit_group(pool: &sqlx::AnyPool, group: Vec<AcceptJob>) {
 
 async fn write_together(pool: &sqlx::AnyPool, jobs: &[AcceptJob]) -> Result<()> {
     let mut tx = pool.begin().await.map_err(db)?;
+    let mut subscribers = Subscribers::default();
     for job in jobs {
         for email in &job.emails {
-            insert_email(&mut tx, email).await?;
+            insert_email(&mut tx, &mut subscribers, email).await?;
         }
         if let Some(completion) = &job.completion {
             complete_idempotency(&mut tx, completion).await?;
@@ -91,7 +92,11 @@ async fn write_together(pool: &sqlx::AnyPool, jobs: &[AcceptJob]) -> Result<()> 
     tx.commit().await.map_err(db)
 }
 
-async fn insert_email(tx: &mut sqlx::Transaction<'_, sqlx::Any>, new: &NewEmail) -> Result<()> {
+async fn insert_email(
+    tx: &mut sqlx::Transaction<'_, sqlx::Any>,
+    subscribers: &mut Subscribers,
+    new: &NewEmail,
+) -> Result<()> {
     let email = &new.email;
     let email_id = email.id.to_string();
     let team_id = email.team_id.to_string();
@@ -158,12 +163,13 @@ async fn insert_email(tx: &mut sqlx::Transaction<'_, sqlx::Any>, new: &NewEmail)
         .await
         .map_err(db)?;
     }
-    insert_event(tx, email.team_id, &new.first_event).await
+    insert_event(tx, subscribers, email.team_id, &new.first_event).await
 }
 
 /// Appends one event to an email's timeline.
 pub(crate) async fn insert_event(
     tx: &mut sqlx::Transaction<'_, sqlx::Any>,
+    subscribers: &mut Subscribers,
     team_id: TeamId,
     event: &EmailEvent,
 ) -> Result<()> {
@@ -179,7 +185,7 @@ pub(crate) async fn insert_event(
     .execute(&mut **tx)
     .await
     .map_err(db)?;
-    crate::webhooks::enqueue_email_event(tx, team_id, event).await
+    crate::webhooks::enqueue_email_event(tx, subscribers, team_id, event).await
 }
 
 async fn complete_idempotency(tx: &mut sqlx::Transaction<'_, sqlx::Any>, completion: &Completion) -> Result<()> {

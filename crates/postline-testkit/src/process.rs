@@ -112,7 +112,7 @@ pub fn key_in(lines: &[String]) -> Option<String> {
 }
 
 /// Adds the domain `name` through the API of a running server, publishes the records
-/// it asks for on `dns`, asks for verification, and waits (up to 10 s) until it is
+/// it asks for on `dns` (in place of any published before), asks for verification, and waits (up to 10 s) until it is
 /// verified. Returns the domain as the API last showed it.
 pub async fn verified_domain_over_api(
     client: &reqwest::Client,
@@ -131,7 +131,12 @@ pub async fn verified_domain_over_api(
         .json()
         .await
         .expect("domain JSON");
-    for record in domain["records"].as_array().expect("records") {
+    let records = domain["records"].as_array().expect("records");
+    // Replaces what an earlier run published for the same names (another key, say).
+    for record in records {
+        dns.remove(&format!("{}.{name}", record["name"].as_str().expect("record name")));
+    }
+    for record in records {
         let owner = format!("{}.{name}", record["name"].as_str().expect("record name"));
         let value = record["value"].as_str().expect("record value");
         match record["type"].as_str().expect("record type") {

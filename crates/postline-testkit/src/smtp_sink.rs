@@ -133,6 +133,11 @@ impl SmtpSink {
         self.state.lock().unwrap().received.clone()
     }
 
+    /// How many messages were accepted so far (without copying them).
+    pub fn count(&self) -> usize {
+        self.state.lock().unwrap().received.len()
+    }
+
     /// Connections accepted so far.
     pub fn connections(&self) -> usize {
         self.state.lock().unwrap().connections

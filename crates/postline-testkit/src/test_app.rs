@@ -349,8 +349,13 @@ pub async fn fresh_postgres_schema() -> String {
 /// Runs one SQL statement on a database, for tests that must put a row in a state the
 /// API cannot (a domain check coming due now rather than in six hours).
 pub async fn execute_sql(url: &str, sql: &str) -> u64 {
+    try_execute_sql(url, sql).await.expect("execute SQL")
+}
+
+/// Runs one SQL statement (outside a transaction, so `CREATE DATABASE` works too).
+pub async fn try_execute_sql(url: &str, sql: &str) -> Result<u64, sqlx::Error> {
     use sqlx::Executor;
     sqlx::any::install_default_drivers();
-    let mut conn = <sqlx::AnyConnection as sqlx::Connection>::connect(url).await.expect("connect to the database");
-    conn.execute(sqlx::AssertSqlSafe(sql.to_string())).await.expect("execute SQL").rows_affected()
+    let mut conn = <sqlx::AnyConnection as sqlx::Connection>::connect(url).await?;
+    Ok(conn.execute(sqlx::AssertSqlSafe(sql.to_string())).await?.rows_affected())
 }

@@ -48,6 +48,7 @@ pub struct FileConfig {
     pub outbound_tls: Option<String>,
     pub dkim_selector: Option<String>,
     pub dkim_ed25519: Option<bool>,
+    pub dkim_signing: Option<bool>,
     pub delivery_expiry_hours: Option<u64>,
     pub delivery_concurrency: Option<usize>,
     pub delivery_lease_secs: Option<u64>,
@@ -118,6 +119,9 @@ pub struct Overrides {
     /// Also sign with Ed25519 [env: POSTLINE_DKIM_ED25519] [default: false]
     #[arg(long, env = "POSTLINE_DKIM_ED25519", global = true, hide_env = true)]
     pub dkim_ed25519: Option<bool>,
+    /// Sign outgoing mail with DKIM; turn off only when a relay signs for you [env: POSTLINE_DKIM_SIGNING] [default: true]
+    #[arg(long, env = "POSTLINE_DKIM_SIGNING", global = true, hide_env = true)]
+    pub dkim_signing: Option<bool>,
     /// Hours a recipient is retried before it bounces [env: POSTLINE_DELIVERY_EXPIRY_HOURS] [default: 72]
     #[arg(long, env = "POSTLINE_DELIVERY_EXPIRY_HOURS", global = true, hide_env = true)]
     pub delivery_expiry_hours: Option<u64>,
@@ -312,6 +316,7 @@ fn mta_config(overrides: &Overrides, file: &FileConfig, hostname: &str) -> anyho
             .or(file.dkim_selector.clone())
             .unwrap_or(defaults.dkim_selector.clone()),
         dkim_ed25519: overrides.dkim_ed25519.or(file.dkim_ed25519).unwrap_or(false),
+        dkim_signing: overrides.dkim_signing.or(file.dkim_signing).unwrap_or(true),
         concurrency: overrides.delivery_concurrency.or(file.delivery_concurrency).unwrap_or(defaults.concurrency),
         ..defaults
     })

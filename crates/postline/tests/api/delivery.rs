@@ -30,6 +30,7 @@ backend_tests!(
     a_domain_that_enforces_tls_is_never_sent_in_clear,
     only_the_sending_domains_region_delivers_its_mail,
     a_rotated_key_signs_once_its_record_is_published,
+    with_signing_off_mail_leaves_unsigned_for_a_relay_to_sign,
 );
 
 const DOMAIN: &str = "acme-customer.io";
@@ -521,4 +522,15 @@ async fn a_rotated_key_signs_once_its_record_is_published(app: TestApp) {
     );
     app.app.postline.remove_dkim_key(app.team.id, domain_id, "resend").await.unwrap();
     assert_eq!(names(&app.get(&format!("/domains/{id}")).await.body), ["resend-2._domainkey"]);
+}
+
+async fn with_signing_off_mail_leaves_unsigned_for_a_relay_to_sign(app: TestApp) {
+    let sink = SmtpSink::start().await;
+    let app = app_with(app.backend, &sink, |o| o.mta.dkim_signing = false).await;
+    let id = send(&app, json!("bob@acme-customer.io")).await;
+    app.drain().await;
+    assert_eq!(last_event(&app, &id).await, "delivered");
+    let text = sink.received()[0].text();
+    assert!(!text.contains("DKIM-Signature:"), "{text}");
+    assert!(text.contains(&format!("Message-ID: <{id}@acme.dev>")), "{text}");
 }

@@ -1,0 +1,113 @@
+//! The results as Markdown: every Postline figure beside the reference measured in the
+//! same run, and each target from issue 7 with whether this run met it.
+
+use std::fmt::Write as _;
+
+use serde_json::Value;
+
+fn num(value: &Value) -> f64 {
+    value.as_f64().unwrap_or_default()
+}
+
+fn run<'a>(results: &'a Value, label: &str) -> Option<&'a Value> {
+    results["postline"].as_array()?.iter().find(|r| r["label"] == label)
+}
+
+fn best_accept(run: &Value) -> f64 {
+    run["accept"].as_array().into_iter().flatten().map(|r| num(&r["accepted_per_s"])).fold(0.0, f64::max)
+}
+
+fn offered(run: &Value, rate: u64) -> Option<&Value> {
+    run["offered"].as_array()?.iter().find(|r| r["offered_per_s"] == rate)
+}
+
+pub fn markdown(results: &Value) -> String {
+    let mut out = String::new();
+    let n = &results["emails"];
+    let reference = &results["reference"];
+    let _ = writeln!(out, "### End to end ({n} emails, 2 KB HTML, one recipient each, to the loopback sink)\n");
+    let _ = writeln!(out, "| run | cold start | idle RSS | peak RSS | end to end |\n|---|---|---|---|---|");
+    for r in results["postline"].as_array().into_iter().flatten() {
+        let _ = writeln!(
+            out,
+            "| Postline, {} | {:.0} ms | {:.1} MiB | {:.1} MiB | {:.0} msgs/s |",
+            r["label"].as_str().unwrap_or_default(),
+            num(&r["cold_start_ms"]),
+            num(&r["idle_rss_mib"]),
+            num(&r["peak_rss_mib"]),
+            num(&r["end_to_end"]["per_s"])
+        );
+    }
+    for (key, label) in [
+        ("postfix_opendkim", "Postfix + OpenDKIM RSA-2048 (reference)"),
+        ("postfix", "Postfix, unsigned (reference)"),
+        ("raw", "smtp-source → sink (the loopback path's limit)"),
+    ] {
+        match reference[key]["per_s"].as_f64() {
+            Some(rate) => writeln!(out, "| {label} | | | | {rate:.0} msgs/s |"),
+            None => writeln!(out, "| {label} | | | | not measured: {} |", reference["error"].as_str().unwrap_or("?")),
+        }
+        .unwrap_or_default();
+    }
+
+    let _ = writeln!(out, "\n### Accept (`POST /emails`, sandbox recipient)\n");
+    let _ = writeln!(out, "| run | load | accepted/s | p50 | p99 | failed |\n|---|---|---|---|---|---|");
+    for r in results["postline"].as_array().into_iter().flatten() {
+        let label = r["label"].as_str().unwrap_or_default();
+        for row in r["accept"].as_array().into_iter().flatten() {
+            let load = format!("{} clients", row["concurrency"]);
+            accept_row(&mut out, label, &load, row);
+        }
+        for row in r["offered"].as_array().into_iter().flatten() {
+            let load = format!("{} req/s offered", row["offered_per_s"]);
+            accept_row(&mut out, label, &load, row);
+        }
+    }
+
+    let _ = writeln!(out, "\n### Targets (this run)\n\n| target | measured | met |\n|---|---|---|");
+    let sqlite = run(results, "SQLite, DKIM RSA-2048");
+    let postgres = run(results, "PostgreSQL, DKIM RSA-2048");
+    let e2e = |r: Option<&Value>| r.map_or(0.0, |r| num(&r["end_to_end"]["per_s"]));
+    let postfix_dkim = num(&reference["postfix_opendkim"]["per_s"]);
+    let postfix = num(&reference["postfix"]["per_s"]);
+    let unsigned = e2e(run(results, "SQLite, unsigned"));
+    let accept = sqlite.map_or(0.0, best_accept);
+    let p99_2000 = sqlite.and_then(|r| offered(r, 2000)).map_or(f64::MAX, |r| num(&r["p99_ms"]));
+    let mut target = |name: &str, measured: String, met: bool| {
+        let _ = writeln!(out, "| {name} | {measured} | {} |", if met { "yes" } else { "**no**" });
+    };
+    let have_reference = postfix > 0.0 && postfix_dkim > 0.0;
+    target("accept ≥ 5,000 emails/s (SQLite, best concurrency)", format!("{accept:.0}/s"), accept >= 5000.0);
+    target("p99 ≤ 20 ms at 2,000 req/s offered (SQLite)", format!("{p99_2000:.1} ms"), p99_2000 <= 20.0);
+    target("end to end, DKIM RSA-2048 ≥ 1,000 msgs/s", format!("{:.0} msgs/s", e2e(sqlite)), e2e(sqlite) >= 1000.0);
+    if have_reference {
+        target(
+            "end to end, DKIM RSA-2048 ≥ 3× Postfix + OpenDKIM",
+            format!("{:.1}×", e2e(sqlite) / postfix_dkim),
+            e2e(sqlite) >= 3.0 * postfix_dkim,
+        );
+        target("unsigned ≥ 2× Postfix", format!("{:.1}×", unsigned / postfix), unsigned >= 2.0 * postfix);
+    }
+    let idle = sqlite.map_or(0.0, |r| num(&r["idle_rss_mib"]));
+    target("idle RSS ≤ 50 MB", format!("{idle:.1} MiB"), idle * 1.048_576 <= 50.0);
+    let cold = sqlite.map_or(0.0, |r| num(&r["cold_start_ms"]));
+    target("cold start ≤ 1 s", format!("{cold:.0} ms"), cold <= 1000.0);
+    if let Some(pg) = postgres {
+        let accept_ratio = accept / best_accept(pg).max(1.0);
+        target("PostgreSQL accept within 2× of SQLite", format!("{accept_ratio:.2}× slower"), accept_ratio <= 2.0);
+        let e2e_ratio = e2e(sqlite) / e2e(Some(pg)).max(1.0);
+        target("PostgreSQL end to end within 2× of SQLite", format!("{e2e_ratio:.2}× slower"), e2e_ratio <= 2.0);
+    }
+    out
+}
+
+fn accept_row(out: &mut String, label: &str, load: &str, row: &Value) {
+    let _ = writeln!(
+        out,
+        "| {label} | {load} | {:.0} | {:.1} ms | {:.1} ms | {} |",
+        num(&row["accepted_per_s"]),
+        num(&row["p50_ms"]),
+        num(&row["p99_ms"]),
+        row["failed"]
+    );
+}

@@ -1,0 +1,98 @@
+//! One `postline serve` under measurement: a release binary on a fresh data directory
+//! (SQLite) or a fresh PostgreSQL database, with the harness's DNS server and SMTP
+//! sink as the recipients' MX. Stopped by PID when dropped.
+
+use std::{
+    path::Path,
+    process::{Child, Command, Stdio},
+    time::{Duration, Instant},
+};
+
+use anyhow::{Context, bail};
+use postline_testkit::{dns::DnsServer, process::key_in, smtp_sink::SmtpSink};
+use serde_json::json;
+
+pub struct Server {
+    child: Child,
+    pub url: String,
+    pub key: String,
+    /// From spawning the process to the first accepted email.
+    pub cold_start: Duration,
+}
+
+impl Server {
+    pub fn pid(&self) -> u32 {
+        self.child.id()
+    }
+
+    /// Resident memory now (`VmRSS`) or at its peak so far (`VmHWM`), in MiB.
+    pub fn rss_mib(&self, field: &str) -> f64 {
+        std::fs::read_to_string(format!("/proc/{}/status", self.pid()))
+            .ok()
+            .and_then(|s| {
+                s.lines().find(|l| l.starts_with(field)).and_then(|l| l.split_whitespace().nth(1)?.parse().ok())
+            })
+            .map_or(0.0, |kib: f64| kib / 1024.0)
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// Starts the binary with `env` on top of the harness's settings and waits for the
+/// first accepted email (a sandbox recipient), which times the cold start.
+pub async fn start(
+    binary: &Path,
+    data: &Path,
+    dns: &DnsServer,
+    sink: &SmtpSink,
+    env: &[(String, String)],
+) -> anyhow::Result<Server> {
+    let port = std::net::TcpListener::bind("127.0.0.1:0")?.local_addr()?.port();
+    let started = Instant::now();
+    let mut command = Command::new(binary);
+    command
+        .args(["serve", "--listen", &format!("127.0.0.1:{port}")])
+        .env("POSTLINE_DATA_DIR", data)
+        .env("POSTLINE_DNS_SERVERS", dns.address.to_string())
+        .env("POSTLINE_MX_PORT", sink.address.port().to_string())
+        .env("POSTLINE_RATE_LIMIT", "1000000")
+        .env("POSTLINE_LOG", "error")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null());
+    for (name, value) in env {
+        command.env(name, value);
+    }
+    let mut child = command.spawn().context("starting postline")?;
+    let stdout = child.stdout.take().context("stdout")?;
+    let lines = tokio::task::spawn_blocking(move || {
+        use std::io::BufRead;
+        std::io::BufReader::new(stdout).lines().map_while(Result::ok).take(3).collect::<Vec<_>>()
+    })
+    .await?;
+    let Some(key) = key_in(&lines) else {
+        let _ = child.kill();
+        bail!("the first start prints a key; it printed {lines:?}");
+    };
+    let url = format!("http://127.0.0.1:{port}");
+    let mut server = Server { child, url, key, cold_start: Duration::ZERO };
+    let client = reqwest::Client::new();
+    let send = json!({"from": "onboarding@resend.dev", "to": "delivered@resend.dev", "subject": "cold", "text": "t"});
+    loop {
+        if let Ok(r) = client.post(format!("{}/emails", server.url)).bearer_auth(&server.key).json(&send).send().await
+            && r.status().is_success()
+        {
+            break;
+        }
+        if started.elapsed() > Duration::from_secs(30) {
+            bail!("postline did not accept an email within 30 s");
+        }
+        tokio::time::sleep(Duration::from_millis(5)).await;
+    }
+    server.cold_start = started.elapsed();
+    Ok(server)
+}
