@@ -5,8 +5,8 @@
 use crate::{
     Postline, Result,
     clock::Timestamp,
-    emails::{AttachmentContent, Email},
-    ids::{EmailId, TeamId},
+    emails::{AttachmentContent, OutboundEmail},
+    ids::EmailId,
 };
 
 /// The selector used when the operator sets none.
@@ -80,8 +80,20 @@ impl Postline {
         self.store.insert_dkim_key(&fresh).await
     }
 
-    /// An email and its attachments' bytes, for rendering.
-    pub async fn outbound_email(&self, team_id: TeamId, id: EmailId) -> Result<(Email, Vec<AttachmentContent>)> {
-        self.store.outbound_email(team_id, id).await?.ok_or(crate::Error::NotFound("Email"))
+    /// The emails with these ids, each with its attachments' ids, for rendering.
+    pub async fn outbound_emails(&self, ids: &[EmailId]) -> Result<Vec<OutboundEmail>> {
+        self.store.outbound_emails(ids).await
+    }
+
+    /// An outbound email's attachments with their bytes, in order.
+    pub async fn outbound_attachments(&self, outbound: &OutboundEmail) -> Result<Vec<AttachmentContent>> {
+        let email = &outbound.email;
+        let mut attachments = Vec::with_capacity(outbound.attachments.len());
+        for id in &outbound.attachments {
+            if let Some((meta, content)) = self.store.attachment_content(email.team_id, email.id, *id).await? {
+                attachments.push(AttachmentContent { meta, content });
+            }
+        }
+        Ok(attachments)
     }
 }

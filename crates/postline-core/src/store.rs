@@ -19,7 +19,7 @@ use crate::{
         Domain,
         claims::{ClaimStatus, DomainClaim},
     },
-    emails::{Attachment, AttachmentContent, Email, EmailEvent, NewEmail},
+    emails::{Attachment, Email, EmailEvent, NewEmail, OutboundEmail},
     idempotency::{Claim, Completion},
     ids::{ApiKeyId, AttachmentId, ClaimId, DomainId, EmailId, TeamId, WebhookId},
     pagination::{Page, PageRequest},
@@ -213,8 +213,9 @@ pub trait QueueStore {
 /// What the outbound MTA needs: the message, its rendering, signing keys, suppression.
 #[async_trait]
 pub trait MtaStore {
-    /// An email with its attachments' bytes, for rendering.
-    async fn outbound_email(&self, team_id: TeamId, id: EmailId) -> Result<Option<(Email, Vec<AttachmentContent>)>>;
+    /// The emails with these ids (those that exist), each with its attachments' ids:
+    /// a worker round reads all its emails at once.
+    async fn outbound_emails(&self, ids: &[EmailId]) -> Result<Vec<OutboundEmail>>;
     /// The active (signing) DKIM key of a sending domain.
     async fn dkim_key(&self, domain: &str) -> Result<Option<DkimKey>>;
     /// Stores a domain's first DKIM key unless it has one; returns the active key.

@@ -11,7 +11,7 @@ use base64::{Engine, engine::general_purpose::STANDARD};
 use mail_auth::{
     common::crypto::{Ed25519Key, RsaKey, Sha256},
     common::headers::HeaderWriter,
-    dkim::{Canonicalization, DkimSigner},
+    dkim::{Canonicalization, DkimSigner, Done},
 };
 use postline_core::{Error, Result, clock::Timestamp, dkim::DkimKey};
 use rustls::pki_types::{PrivateKeyDer, PrivatePkcs8KeyDer};
@@ -76,32 +76,51 @@ fn ed25519_key(key: &DkimKey) -> Result<Option<Ed25519Key>> {
         .transpose()
 }
 
-/// Signs `message` (a complete rendered message) and returns it with the
-/// `DKIM-Signature` header(s) prepended: Ed25519 first when present, then RSA.
-pub fn sign(key: &DkimKey, message: &[u8]) -> Result<Vec<u8>> {
-    let rsa = DkimSigner::from_key(rsa_key(key)?)
-        .domain(&key.domain)
-        .selector(&key.selector)
-        .headers(SIGNED_HEADERS.iter().copied())
-        .header_canonicalization(Canonicalization::Relaxed)
-        .body_canonicalization(Canonicalization::Relaxed)
-        .sign(message)
-        .map_err(|e| Error::Internal(format!("RSA DKIM signing failed: {e}")))?;
-    let mut signed = Vec::with_capacity(message.len() + 1024);
-    if let Some(ed) = ed25519_key(key)? {
-        let signature = DkimSigner::from_key(ed)
+/// A domain key parsed and ready to sign. Parsing an RSA key validates it, which
+/// costs more than a signature: a round parses each key once and signs many messages.
+pub struct Signer {
+    rsa: DkimSigner<RsaKey<Sha256>, Done>,
+    ed25519: Option<DkimSigner<Ed25519Key, Done>>,
+}
+
+impl Signer {
+    pub fn new(key: &DkimKey) -> Result<Self> {
+        let rsa = DkimSigner::from_key(rsa_key(key)?)
             .domain(&key.domain)
-            .selector(ed25519_selector(key))
+            .selector(&key.selector)
             .headers(SIGNED_HEADERS.iter().copied())
             .header_canonicalization(Canonicalization::Relaxed)
-            .body_canonicalization(Canonicalization::Relaxed)
-            .sign(message)
-            .map_err(|e| Error::Internal(format!("Ed25519 DKIM signing failed: {e}")))?;
-        signed.extend_from_slice(signature.to_header().as_bytes());
+            .body_canonicalization(Canonicalization::Relaxed);
+        let ed25519 = ed25519_key(key)?.map(|ed| {
+            DkimSigner::from_key(ed)
+                .domain(&key.domain)
+                .selector(ed25519_selector(key))
+                .headers(SIGNED_HEADERS.iter().copied())
+                .header_canonicalization(Canonicalization::Relaxed)
+                .body_canonicalization(Canonicalization::Relaxed)
+        });
+        Ok(Signer { rsa, ed25519 })
     }
-    signed.extend_from_slice(rsa.to_header().as_bytes());
-    signed.extend_from_slice(message);
-    Ok(signed)
+
+    /// Signs `message` (a complete rendered message) and returns it with the
+    /// `DKIM-Signature` header(s) prepended: Ed25519 first when present, then RSA.
+    pub fn sign(&self, message: &[u8]) -> Result<Vec<u8>> {
+        let rsa = self.rsa.sign(message).map_err(|e| Error::Internal(format!("RSA DKIM signing failed: {e}")))?;
+        let mut signed = Vec::with_capacity(message.len() + 1024);
+        if let Some(ed) = &self.ed25519 {
+            let signature =
+                ed.sign(message).map_err(|e| Error::Internal(format!("Ed25519 DKIM signing failed: {e}")))?;
+            signed.extend_from_slice(signature.to_header().as_bytes());
+        }
+        signed.extend_from_slice(rsa.to_header().as_bytes());
+        signed.extend_from_slice(message);
+        Ok(signed)
+    }
+}
+
+/// Signs `message` with `key` (parsing it first; see [`Signer`] to sign many).
+pub fn sign(key: &DkimKey, message: &[u8]) -> Result<Vec<u8>> {
+    Signer::new(key)?.sign(message)
 }
 
 /// The selector of the Ed25519 key: its own, so each key has its own TXT record

@@ -17,7 +17,7 @@ use postline_core::{
         policy::{self, AttemptResult},
         worker::Transport,
     },
-    emails::{Route, address::parse_mailbox},
+    emails::{OutboundEmail, Route, address::parse_mailbox},
     ids::{EmailId, TeamId},
 };
 use tokio::{
@@ -51,10 +51,10 @@ struct Inner {
 }
 
 /// A sending domain as one round sees it: its settings (bounce subdomain, TLS) and
-/// the key that signs for it (none when signing is off).
+/// the parsed key that signs for it (none when signing is off).
 struct Sender {
     domain: Option<postline_core::domains::Domain>,
-    key: Option<postline_core::dkim::DkimKey>,
+    signer: Option<dkim::Signer>,
 }
 
 /// An email ready to send: signed MIME and the domain it is sent from.
@@ -66,8 +66,9 @@ struct Prepared {
 /// What the groups of one round share, each looked up or made once: an email with
 /// recipients at several domains is several groups but one rendering, and a round of
 /// one domain's mail reads that domain's settings and key once.
-#[derive(Default)]
 struct RoundCache {
+    /// The round's emails, read in one query (or why they could not be).
+    emails: std::result::Result<HashMap<EmailId, OutboundEmail>, String>,
     senders: Cells<(TeamId, String), Arc<Sender>>,
     messages: Cells<EmailId, Arc<Prepared>>,
 }
@@ -127,7 +128,13 @@ impl Transport for SmtpTransport {
             let domain = parse_mailbox(&row.recipient).map(|m| m.domain()).unwrap_or_default();
             groups.entry((row.email_id, domain)).or_default().push(row);
         }
-        let cache = Arc::new(RoundCache::default());
+        let ids: Vec<EmailId> =
+            groups.keys().map(|(id, _)| *id).collect::<std::collections::HashSet<_>>().into_iter().collect();
+        let emails = match self.inner.postline.outbound_emails(&ids).await {
+            Ok(found) => Ok(found.into_iter().map(|o| (o.email.id, o)).collect()),
+            Err(error) => Err(error.to_string()),
+        };
+        let cache = Arc::new(RoundCache { emails, senders: Cells::default(), messages: Cells::default() });
         let mut tasks = JoinSet::new();
         for ((email_id, domain), rows) in groups {
             let (inner, cache) = (self.inner.clone(), cache.clone());
@@ -233,12 +240,15 @@ impl Inner {
         let cell = cell(&cache.messages, email_id);
         let prepared = cell
             .get_or_try_init(|| async {
-                let (email, attachments) = self.postline.outbound_email(team_id, email_id).await?;
+                let emails = cache.emails.as_ref().map_err(|e| postline_core::Error::Internal(e.clone()))?;
+                let outbound = emails.get(&email_id).ok_or(postline_core::Error::NotFound("Email"))?;
+                let attachments = self.postline.outbound_attachments(outbound).await?;
+                let email = &outbound.email;
                 let sender_domain =
                     parse_mailbox(&email.from).map(|m| m.domain()).unwrap_or_else(|| "localhost".into());
-                let unsigned = message::render(&email, &attachments)?;
-                let message = match &self.sender(team_id, &sender_domain, cache).await?.key {
-                    Some(key) => dkim::sign(key, &unsigned)?,
+                let unsigned = message::render(email, &attachments)?;
+                let message = match &self.sender(team_id, &sender_domain, cache).await?.signer {
+                    Some(signer) => signer.sign(&unsigned)?,
                     None => unsigned,
                 };
                 Ok::<_, postline_core::Error>(Arc::new(Prepared { message: Arc::new(message), sender_domain }))
@@ -254,14 +264,16 @@ impl Inner {
         let sender = cell
             .get_or_try_init(|| async {
                 let domain = self.postline.team_domain(team_id, name).await?;
-                let key = if self.config.dkim_signing {
+                let signer = if self.config.dkim_signing {
                     let now = self.postline.clock().now();
                     let (selector, ed25519) = (self.config.dkim_selector.clone(), self.config.dkim_ed25519);
-                    Some(self.postline.dkim_key_for(name, || dkim::generate(name, &selector, ed25519, now)).await?)
+                    let key =
+                        self.postline.dkim_key_for(name, || dkim::generate(name, &selector, ed25519, now)).await?;
+                    Some(dkim::Signer::new(&key)?)
                 } else {
                     None
                 };
-                Ok::<_, postline_core::Error>(Arc::new(Sender { domain, key }))
+                Ok::<_, postline_core::Error>(Arc::new(Sender { domain, signer }))
             })
             .await?;
         Ok(sender.clone())

@@ -16,11 +16,11 @@ use sqlx::AssertSqlSafe;
 
 use crate::{Db, error::db, rows, webhooks::Subscribers, writer};
 
-const EMAIL_COLUMNS: &str = "id, team_id, from_addr, to_addrs, cc_addrs, bcc_addrs, reply_to, subject, html, text_body, \
+pub(crate) const EMAIL_COLUMNS: &str = "id, team_id, from_addr, to_addrs, cc_addrs, bcc_addrs, reply_to, subject, html, text_body, \
                              headers, tags, topic_id, message_id, scheduled_at, created_at, last_event";
 const ATTACHMENT_COLUMNS: &str = "id, email_id, filename, content_type, content_id, disposition, size";
 
-fn email_from(row: &AnyRow) -> Result<Email> {
+pub(crate) fn email_from(row: &AnyRow) -> Result<Email> {
     let last_event: String = rows::get(row, "last_event")?;
     Ok(Email {
         id: EmailId(rows::uuid(row, "id")?),

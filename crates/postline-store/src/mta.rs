@@ -7,12 +7,21 @@ use postline_core::{
     clock::to_micros,
     delivery::suppression::{Reason, Suppression},
     dkim::{DkimKey, KeyState},
-    emails::{AttachmentContent, Email},
-    ids::{EmailId, TeamId},
-    store::{EmailStore, MtaStore},
+    emails::OutboundEmail,
+    ids::{AttachmentId, EmailId, TeamId},
+    store::MtaStore,
 };
 
-use crate::{Db, error::db, rows};
+use std::collections::HashMap;
+
+use sqlx::AssertSqlSafe;
+
+use crate::{
+    Db,
+    emails::{EMAIL_COLUMNS, email_from},
+    error::db,
+    rows,
+};
 
 impl Db {
     /// Inserts a domain key in `state`; `on_conflict` is an optional SQL tail.
@@ -37,21 +46,35 @@ impl Db {
 
 #[async_trait]
 impl MtaStore for Db {
-    async fn outbound_email(&self, team_id: TeamId, id: EmailId) -> Result<Option<(Email, Vec<AttachmentContent>)>> {
-        let Some(email) = self.get_email(team_id, id).await? else { return Ok(None) };
-        let ids: Vec<String> = sqlx::query_scalar("SELECT id FROM attachments WHERE email_id = $1 ORDER BY id")
-            .bind(id.to_string())
-            .fetch_all(&self.pool)
-            .await
-            .map_err(db)?;
-        let mut attachments = Vec::with_capacity(ids.len());
-        for raw in ids {
-            let attachment_id = postline_core::ids::AttachmentId::parse(&raw)?;
-            if let Some((meta, content)) = self.attachment_content(team_id, id, attachment_id).await? {
-                attachments.push(AttachmentContent { meta, content });
-            }
+    async fn outbound_emails(&self, ids: &[EmailId]) -> Result<Vec<OutboundEmail>> {
+        if ids.is_empty() {
+            return Ok(Vec::new());
         }
-        Ok(Some((email, attachments)))
+        let placeholders = (1..=ids.len()).map(|n| format!("${n}")).collect::<Vec<_>>().join(", ");
+        let emails_sql = format!("SELECT {EMAIL_COLUMNS} FROM emails WHERE id IN ({placeholders})");
+        let attachments_sql =
+            format!("SELECT email_id, id FROM attachments WHERE email_id IN ({placeholders}) ORDER BY email_id, id");
+        let mut emails = sqlx::query(AssertSqlSafe(emails_sql));
+        let mut attachments = sqlx::query(AssertSqlSafe(attachments_sql));
+        for id in ids {
+            emails = emails.bind(id.to_string());
+            attachments = attachments.bind(id.to_string());
+        }
+        let emails = emails.fetch_all(&self.pool).await.map_err(db)?;
+        let attachments = attachments.fetch_all(&self.pool).await.map_err(db)?;
+        let mut by_email: HashMap<String, Vec<AttachmentId>> = HashMap::new();
+        for row in &attachments {
+            let id = AttachmentId::parse(&rows::get::<String>(row, "id")?)?;
+            by_email.entry(rows::get(row, "email_id")?).or_default().push(id);
+        }
+        emails
+            .iter()
+            .map(|row| {
+                let email = email_from(row)?;
+                let attachments = by_email.remove(&email.id.to_string()).unwrap_or_default();
+                Ok(OutboundEmail { email, attachments })
+            })
+            .collect()
     }
 
     async fn dkim_key(&self, domain: &str) -> Result<Option<DkimKey>> {

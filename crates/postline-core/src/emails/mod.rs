@@ -97,6 +97,14 @@ pub struct Attachment {
     pub size: u64,
 }
 
+/// An email on its way out, with the ids of its attachments (their bytes are loaded
+/// only for the emails that have any).
+#[derive(Debug, Clone)]
+pub struct OutboundEmail {
+    pub email: Email,
+    pub attachments: Vec<AttachmentId>,
+}
+
 /// An attachment with its bytes, as accepted.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct AttachmentContent {
