@@ -85,7 +85,7 @@ impl Harness {
         // The accept suite comes after: its tens of thousands of sandbox emails would
         // still be in the queue, competing with the end-to-end run.
         if scope == Scope::Full {
-            let sandbox: Recipient = Arc::new(|_| "delivered@resend.dev".to_string());
+            let sandbox = load::accept_body("delivered@resend.dev");
             let mut closed = Vec::new();
             for concurrency in [1, 8, 32, 64] {
                 closed.push(load::closed_loop(&server, concurrency, Duration::from_secs(3), sandbox.clone()).await);

@@ -144,10 +144,18 @@ impl Postline {
         if !looks_like_token(token) {
             return Ok(None);
         }
-        let Some(key) = self.store.find_api_key_by_hash(&hash_token(token)).await? else {
-            return Ok(None);
+        let hash = hash_token(token);
+        let key = match self.key_cache.get(&hash) {
+            Some(key) => key,
+            None => {
+                let Some(key) = self.store.find_api_key_by_hash(&hash).await? else {
+                    return Ok(None);
+                };
+                self.key_cache.put(hash.clone(), key.clone());
+                key
+            }
         };
-        self.note_key_used(&key).await;
+        self.note_key_used(&hash, &key).await;
         Ok(Some(Principal {
             team_id: key.team_id,
             key_id: key.id,
@@ -158,14 +166,15 @@ impl Postline {
 
     /// Records `last_used_at`, at most once a minute per key so that a busy key
     /// does not turn every request into a write.
-    async fn note_key_used(&self, key: &ApiKey) {
+    async fn note_key_used(&self, hash: &str, key: &ApiKey) {
         let now = self.clock.now();
         let fresh = key.last_used_at.is_some_and(|at| now - at < chrono::Duration::seconds(60));
         if fresh {
             return;
         }
-        if let Err(error) = self.store.touch_api_key(key.id, now).await {
-            tracing::warn!(%error, key = %key.id, "could not record last_used_at");
+        match self.store.touch_api_key(key.id, now).await {
+            Ok(()) => self.key_cache.put(hash.to_string(), ApiKey { last_used_at: Some(now), ..key.clone() }),
+            Err(error) => tracing::warn!(%error, key = %key.id, "could not record last_used_at"),
         }
     }
 
@@ -213,12 +222,17 @@ impl Postline {
     /// Renames a key.
     pub async fn rename_api_key(&self, team_id: TeamId, id: ApiKeyId, name: Option<&str>) -> Result<()> {
         let name = validate_name(name)?;
-        if self.store.rename_api_key(team_id, id, &name).await? { Ok(()) } else { Err(Error::NotFound("API key")) }
+        let renamed = self.store.rename_api_key(team_id, id, &name).await?;
+        self.key_cache.clear();
+        if renamed { Ok(()) } else { Err(Error::NotFound("API key")) }
     }
 
-    /// Deletes a key; it stops authenticating at once.
+    /// Deletes a key; it stops authenticating at once on this node, and within
+    /// [`crate::cache::TTL`] on the other nodes of a cluster.
     pub async fn delete_api_key(&self, team_id: TeamId, id: ApiKeyId) -> Result<()> {
-        if self.store.delete_api_key(team_id, id).await? { Ok(()) } else { Err(Error::NotFound("API key")) }
+        let deleted = self.store.delete_api_key(team_id, id).await?;
+        self.key_cache.clear();
+        if deleted { Ok(()) } else { Err(Error::NotFound("API key")) }
     }
 }
 

@@ -46,6 +46,10 @@ pub struct Postline {
     pub(crate) webhooks: Arc<dyn crate::webhooks::dispatch::WebhookTransport>,
     /// Poked when a domain's check is due now (verification requested).
     pub(crate) domain_wake: Arc<Notify>,
+    /// Keys by token hash, as the last lookup found them.
+    pub(crate) key_cache: Arc<crate::cache::TtlCache<String, crate::api_keys::ApiKey>>,
+    /// Sending domains by (team, name), as the last lookup found them.
+    pub(crate) domain_cache: Arc<crate::cache::TtlCache<(crate::ids::TeamId, String), Option<crate::domains::Domain>>>,
 }
 
 /// The adapters the domain calls out to.
@@ -74,6 +78,8 @@ impl Postline {
             dkim,
             webhooks,
             domain_wake: Arc::new(Notify::new()),
+            key_cache: Arc::default(),
+            domain_cache: Arc::default(),
         })
     }
 

@@ -87,6 +87,7 @@ impl Postline {
             None => {
                 let domain = Domain::added(team_id, input, self.settings.dkim_selector.clone(), now);
                 self.store.insert_domain(&domain, None).await?;
+                self.domain_cache.clear();
                 domain
             }
         };

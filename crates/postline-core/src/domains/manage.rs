@@ -104,6 +104,7 @@ impl Postline {
         let view = self.domain_view(domain).await?;
         let event = crate::webhooks::domain_event("domain.created", &view, now);
         self.store.insert_domain(&view.domain, Some(&event)).await?;
+        self.domain_cache.clear();
         Ok(view)
     }
 
@@ -145,6 +146,7 @@ impl Postline {
         let view = self.domain_view(domain).await?;
         let event = crate::webhooks::domain_event("domain.updated", &view, self.clock.now());
         self.store.save_domain(&view.domain, Some(&event)).await?;
+        self.domain_cache.clear();
         Ok(view.domain)
     }
 
@@ -152,7 +154,9 @@ impl Postline {
     pub async fn delete_domain(&self, team_id: TeamId, id: DomainId) -> Result<()> {
         let view = self.domain_view(self.get_domain(team_id, id).await?).await?;
         let event = crate::webhooks::domain_event("domain.deleted", &view, self.clock.now());
-        if self.store.delete_domain(team_id, id, Some(&event)).await? { Ok(()) } else { Err(Error::NotFound("Domain")) }
+        let deleted = self.store.delete_domain(team_id, id, Some(&event)).await?;
+        self.domain_cache.clear();
+        if deleted { Ok(()) } else { Err(Error::NotFound("Domain")) }
     }
 
     /// Starts (or restarts) verification (`POST /domains/{id}/verify`): the domain is
@@ -167,6 +171,7 @@ impl Postline {
         }
         domain.next_check_at = Some(now);
         self.store.save_domain(&domain, None).await?;
+        self.domain_cache.clear();
         self.domain_wake.notify_one();
         Ok(())
     }
@@ -327,12 +332,30 @@ impl Postline {
     }
 
     async fn save_checked(&self, domain: Domain, before: DomainStatus) -> Result<()> {
+        let saved = self.save_checked_uncached(domain, before).await;
+        self.domain_cache.clear();
+        saved
+    }
+
+    async fn save_checked_uncached(&self, domain: Domain, before: DomainStatus) -> Result<()> {
         if domain.status == before {
             return self.store.save_domain(&domain, None).await;
         }
         let view = self.domain_view(domain).await?;
         let event = crate::webhooks::domain_event("domain.updated", &view, self.clock.now());
         self.store.save_domain(&view.domain, Some(&event)).await
+    }
+
+    /// The domain a request sends from, through the one-second cache (every send
+    /// looks it up; changes made on this node clear it).
+    pub(crate) async fn sending_domain(&self, team_id: TeamId, name: &str) -> Result<Option<Domain>> {
+        let key = (team_id, name.to_ascii_lowercase());
+        if let Some(found) = self.domain_cache.get(&key) {
+            return Ok(found);
+        }
+        let found = self.store.domain_by_name(team_id, &key.1).await?;
+        self.domain_cache.put(key, found.clone());
+        Ok(found)
     }
 
     /// The team's domain named `name`, if it has one.

@@ -179,7 +179,7 @@ impl Postline {
     /// from it. Returns the sending domain's region, if a domain is involved.
     async fn check_sender(&self, principal: &Principal, request: &SendRequest) -> Result<Option<String>> {
         let from_domain = request.from.domain();
-        let domain = self.store.domain_by_name(principal.team_id, &from_domain).await?;
+        let domain = self.sending_domain(principal.team_id, &from_domain).await?;
         if let Some(restricted_to) = principal.domain_id
             && domain.as_ref().is_none_or(|d| d.id != restricted_to)
         {
