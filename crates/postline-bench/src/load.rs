@@ -125,15 +125,16 @@ pub async fn open_loop(server: &Server, rate: u32, duration: Duration, body: byt
     row
 }
 
-/// Sends `n` emails to real recipients at the sink's domain with 32 clients and
-/// returns when the last one is acknowledged.
-pub async fn send_n(server: &Server, n: usize, to: Recipient) {
+/// Sends `n` emails to real recipients at the sink's domain with 32 clients; returns
+/// how long until the last one was acknowledged.
+pub async fn send_n(url: &str, key: &str, n: usize, to: Recipient) -> Duration {
+    let started = Instant::now();
     let client = client(32);
     let html = Arc::new(html_2kb());
     let tasks: Vec<_> = (0..32)
         .map(|worker| {
             let (client, html, url, key, to) =
-                (client.clone(), html.clone(), server.url.clone(), server.key.clone(), to.clone());
+                (client.clone(), html.clone(), url.to_string(), key.to_string(), to.clone());
             tokio::spawn(async move {
                 let mut i = worker;
                 while i < n {
@@ -150,4 +151,5 @@ pub async fn send_n(server: &Server, n: usize, to: Recipient) {
     for task in tasks {
         let _ = task.await;
     }
+    started.elapsed()
 }

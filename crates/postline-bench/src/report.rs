@@ -25,13 +25,15 @@ pub fn markdown(results: &Value) -> String {
     let mut out = String::new();
     let n = &results["emails"];
     let reference = &results["reference"];
-    let _ = writeln!(out, "### End to end ({n} emails, 2 KB HTML, one recipient each, to the loopback sink)\n");
+    let _ =
+        writeln!(out, "### End to end ({n} emails unless said, 2 KB HTML, one recipient each, to the loopback sink)\n");
     let _ = writeln!(out, "| run | cold start | idle RSS | peak RSS | end to end |\n|---|---|---|---|---|");
     for r in results["postline"].as_array().into_iter().flatten() {
         let _ = writeln!(
             out,
-            "| Postline, {} | {:.0} ms | {:.1} MiB | {:.1} MiB | {:.0} msgs/s |",
+            "| Postline, {} ({} emails) | {:.0} ms | {:.1} MiB | {:.1} MiB | {:.0} msgs/s |",
             r["label"].as_str().unwrap_or_default(),
+            r["end_to_end"]["emails"],
             num(&r["cold_start_ms"]),
             num(&r["idle_rss_mib"]),
             num(&r["peak_rss_mib"]),
@@ -48,6 +50,34 @@ pub fn markdown(results: &Value) -> String {
             None => writeln!(out, "| {label} | | | | not measured: {} |", reference["error"].as_str().unwrap_or("?")),
         }
         .unwrap_or_default();
+    }
+
+    let postgres_runs: Vec<&Value> = results["postline"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter(|r| r["end_to_end"]["postgres_cpu_ms_per_email"].is_number())
+        .collect();
+    if !postgres_runs.is_empty() {
+        let _ = writeln!(out, "\n### PostgreSQL: cost per email and a churning queue\n");
+        let _ = writeln!(
+            out,
+            "| run | emails | database CPU per email | emails/s one database core carries | first tenth | last tenth |\n|---|---|---|---|---|---|"
+        );
+        for r in postgres_runs {
+            let e2e = &r["end_to_end"];
+            let cpu = num(&e2e["postgres_cpu_ms_per_email"]);
+            let tenths = e2e["per_s_by_tenth"].as_array().cloned().unwrap_or_default();
+            let _ = writeln!(
+                out,
+                "| {} | {} | {cpu:.2} ms | {:.0} | {:.0} msgs/s | {:.0} msgs/s |",
+                r["label"].as_str().unwrap_or_default(),
+                e2e["emails"],
+                1000.0 / cpu.max(0.001),
+                tenths.first().map_or(0.0, num),
+                tenths.last().map_or(0.0, num)
+            );
+        }
     }
 
     let _ = writeln!(out, "\n### Accept (`POST /emails`, sandbox recipient)\n");
