@@ -8,12 +8,16 @@
 mod api_keys;
 mod attachments;
 pub mod auth;
+mod contact_properties;
+mod contacts;
 mod domains;
 mod emails;
 pub mod error;
 pub mod extract;
 mod public;
 pub mod rate_limit;
+mod segments;
+mod topics;
 mod webhooks;
 mod wire;
 
@@ -72,6 +76,28 @@ pub fn router(state: AppState) -> Router {
         .route("/webhooks/{id}/events/{event_id}/replay", post(webhooks::replay))
         .route("/api-keys", post(api_keys::create).get(api_keys::list))
         .route("/api-keys/{id}", patch(api_keys::update).delete(api_keys::remove))
+        .route("/contacts", post(contacts::create).get(contacts::list))
+        .route("/contacts/{id}", get(contacts::get).patch(contacts::update).delete(contacts::remove))
+        .route("/contacts/{id}/segments", get(contacts::segments))
+        .route("/contacts/{id}/segments/{segment_id}", post(contacts::add_segment).delete(contacts::remove_segment))
+        .route("/contacts/{id}/topics", get(contacts::topics).patch(contacts::update_topics))
+        .route("/contact-properties", post(contact_properties::create).get(contact_properties::list))
+        .route(
+            "/contact-properties/{id}",
+            get(contact_properties::get).patch(contact_properties::update).delete(contact_properties::remove),
+        )
+        .route("/segments", post(segments::create).get(segments::list))
+        .route("/segments/{id}", get(segments::get).patch(segments::update).delete(segments::remove))
+        .route("/segments/{id}/contacts", get(segments::contacts))
+        .route("/audiences", post(segments::create_audience).get(segments::list))
+        .route("/audiences/{id}", get(segments::get_audience).delete(segments::remove_audience))
+        .route("/audiences/{id}/contacts", post(segments::create_contact).get(segments::contacts))
+        .route(
+            "/audiences/{id}/contacts/{contact}",
+            get(segments::get_contact).patch(segments::update_contact).delete(segments::remove_contact),
+        )
+        .route("/topics", post(topics::create).get(topics::list))
+        .route("/topics/{id}", get(topics::get).patch(topics::update).delete(topics::remove))
         .layer(DefaultBodyLimit::max(MAX_BODY));
     let authenticated =
         sending.merge(managing).route_layer(middleware::from_fn_with_state(state.clone(), auth::authenticate));

@@ -68,3 +68,9 @@ id_type!(/// A claim on a domain another team has verified.
     ClaimId, "claim");
 id_type!(/// A webhook endpoint.
     WebhookId, "webhook");
+id_type!(/// A contact of a team's audience.
+    ContactId, "contact");
+id_type!(/// A custom contact property.
+    ContactPropertyId, "contact property");
+id_type!(/// A segment (also called an audience, its deprecated name).
+    SegmentId, "segment");

@@ -7,6 +7,7 @@
 //! do about them.
 
 pub mod api_keys;
+pub mod audience;
 pub mod cache;
 pub mod clock;
 pub mod delivery;

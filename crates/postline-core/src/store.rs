@@ -11,6 +11,7 @@ use async_trait::async_trait;
 use crate::{
     Result,
     api_keys::{ApiKey, NewApiKey},
+    audience::{Contact, ContactProperty, Segment, Subscription, Topic},
     clock::Timestamp,
     delivery::suppression::Suppression,
     delivery::{ClaimedDelivery, DeliveryOutcome},
@@ -21,7 +22,10 @@ use crate::{
     },
     emails::{Attachment, Email, EmailEvent, NewEmail, OutboundEmail},
     idempotency::{Claim, Completion},
-    ids::{ApiKeyId, AttachmentId, ClaimId, DomainId, EmailId, TeamId, WebhookId},
+    ids::{
+        ApiKeyId, AttachmentId, ClaimId, ContactId, ContactPropertyId, DomainId, EmailId, SegmentId, TeamId, TopicId,
+        WebhookId,
+    },
     pagination::{Page, PageRequest},
     teams::Team,
     webhooks::{
@@ -261,6 +265,10 @@ pub trait SettingsStore {
 /// Everything the domain needs from persistence.
 pub trait Store:
     TeamStore
+    + ContactStore
+    + ContactPropertyStore
+    + SegmentStore
+    + TopicStore
     + ApiKeyStore
     + DomainStore
     + ClaimStore
@@ -278,6 +286,10 @@ pub trait Store:
 
 impl<T> Store for T where
     T: TeamStore
+        + ContactStore
+        + ContactPropertyStore
+        + SegmentStore
+        + TopicStore
         + ApiKeyStore
         + DomainStore
         + ClaimStore
@@ -291,4 +303,107 @@ impl<T> Store for T where
         + Sync
         + 'static
 {
+}
+
+/// How to find a contact: by id, or by its address (lower-cased).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ContactRef {
+    Id(ContactId),
+    Email(String),
+}
+
+/// What writing a contact came to.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ContactWrite {
+    Done,
+    /// Another contact of the team has this address.
+    EmailTaken(ContactId),
+    NotFound,
+}
+
+/// Custom contact properties.
+#[async_trait]
+pub trait ContactPropertyStore {
+    async fn insert_contact_property(&self, property: &ContactProperty) -> Result<bool>;
+    async fn get_contact_property(&self, team_id: TeamId, id: ContactPropertyId) -> Result<Option<ContactProperty>>;
+    /// Every property of the team (a handful; used to check values).
+    async fn contact_properties(&self, team_id: TeamId) -> Result<Vec<ContactProperty>>;
+    async fn list_contact_properties(&self, team_id: TeamId, page: &PageRequest) -> Result<Page<ContactProperty>>;
+    async fn save_contact_property(&self, property: &ContactProperty) -> Result<bool>;
+    async fn delete_contact_property(&self, team_id: TeamId, id: ContactPropertyId) -> Result<bool>;
+}
+
+/// Contacts.
+#[async_trait]
+pub trait ContactStore {
+    /// Inserts a contact with its first segments and topic choices and its event, in
+    /// one transaction (`EmailTaken` if the address is already a contact).
+    async fn insert_contact(
+        &self,
+        contact: &Contact,
+        segments: &[SegmentId],
+        topics: &[(TopicId, Subscription)],
+        event: &OutboxEvent,
+    ) -> Result<ContactWrite>;
+    async fn find_contact(&self, team_id: TeamId, by: &ContactRef) -> Result<Option<Contact>>;
+    /// The team's contacts, newest first, optionally only one segment's members.
+    async fn list_contacts(
+        &self,
+        team_id: TeamId,
+        segment: Option<SegmentId>,
+        page: &PageRequest,
+    ) -> Result<Page<Contact>>;
+    /// Saves a changed contact with its `contact.updated` event.
+    async fn save_contact(&self, contact: &Contact, event: &OutboxEvent) -> Result<ContactWrite>;
+    async fn delete_contact(&self, team_id: TeamId, id: ContactId, event: &OutboxEvent) -> Result<bool>;
+    /// The ids of the segments a contact is in, oldest membership first.
+    async fn contact_segment_ids(&self, team_id: TeamId, contact: ContactId) -> Result<Vec<SegmentId>>;
+}
+
+/// Segments and their members.
+#[async_trait]
+pub trait SegmentStore {
+    async fn insert_segment(&self, segment: &Segment) -> Result<()>;
+    async fn get_segment(&self, team_id: TeamId, id: SegmentId) -> Result<Option<Segment>>;
+    async fn list_segments(&self, team_id: TeamId, page: &PageRequest) -> Result<Page<Segment>>;
+    async fn save_segment(&self, segment: &Segment) -> Result<bool>;
+    /// Deletes a segment and its memberships (the contacts stay).
+    async fn delete_segment(&self, team_id: TeamId, id: SegmentId) -> Result<bool>;
+    /// Adds a contact to a segment; `false` if it was already a member.
+    async fn add_to_segment(
+        &self,
+        team_id: TeamId,
+        segment: SegmentId,
+        contact: ContactId,
+        at: Timestamp,
+    ) -> Result<bool>;
+    async fn remove_from_segment(&self, team_id: TeamId, segment: SegmentId, contact: ContactId) -> Result<bool>;
+    /// The segments a contact is in, each with when it was added.
+    async fn contact_segments(
+        &self,
+        team_id: TeamId,
+        contact: ContactId,
+        page: &PageRequest,
+    ) -> Result<Page<(Segment, Timestamp)>>;
+}
+
+/// Topics and contacts' choices about them.
+#[async_trait]
+pub trait TopicStore {
+    async fn insert_topic(&self, topic: &Topic) -> Result<()>;
+    async fn get_topic(&self, team_id: TeamId, id: TopicId) -> Result<Option<Topic>>;
+    async fn list_topics(&self, team_id: TeamId, page: &PageRequest) -> Result<Page<Topic>>;
+    async fn save_topic(&self, topic: &Topic) -> Result<bool>;
+    /// Deletes a topic and every contact's choice about it.
+    async fn delete_topic(&self, team_id: TeamId, id: TopicId) -> Result<bool>;
+    /// A contact's own choices (topics it never chose are not listed).
+    async fn contact_subscriptions(&self, team_id: TeamId, contact: ContactId) -> Result<Vec<(TopicId, Subscription)>>;
+    /// Records a contact's choices (replacing earlier ones for the same topics).
+    async fn set_subscriptions(
+        &self,
+        team_id: TeamId,
+        contact: ContactId,
+        choices: &[(TopicId, Subscription)],
+        at: Timestamp,
+    ) -> Result<()>;
 }

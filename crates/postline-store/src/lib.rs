@@ -12,6 +12,7 @@
 //! durable acceptance fast on SQLite.
 
 mod api_keys;
+mod audience;
 mod claims;
 mod connect;
 mod domains;

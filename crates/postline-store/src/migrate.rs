@@ -16,10 +16,11 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
     (5, "domain_claims", include_str!("../migrations/0005_domain_claims.sql")),
     (6, "webhooks", include_str!("../migrations/0006_webhooks.sql")),
     (7, "lean_delivery", include_str!("../migrations/0007_lean_delivery.sql")),
+    (8, "audience", include_str!("../migrations/0008_audience.sql")),
 ];
 
 /// The newest schema version this binary knows.
-pub const LATEST: i64 = 7;
+pub const LATEST: i64 = 8;
 
 /// The migration's SQL for `backend`, with `--` comment lines removed (so a `;` in a
 /// comment cannot split a statement).

@@ -155,6 +155,17 @@ impl TestApp {
     }
 
     /// Creates another team with its own full-access key (for tenancy tests).
+    /// Registers `receiver` for `events` and gives it the signing secret; returns the
+    /// webhook's id.
+    pub async fn subscribe(&self, receiver: &crate::webhook_receiver::WebhookReceiver, events: Value) -> String {
+        let created = self.post("/webhooks", serde_json::json!({"endpoint": receiver.url(), "events": events})).await;
+        let body = created.expect(201).clone();
+        let secret = body["signing_secret"].as_str().expect("a signing secret");
+        assert!(secret.starts_with("whsec_"));
+        receiver.set_secret(secret);
+        body["id"].as_str().expect("an id").to_string()
+    }
+
     pub async fn other_team_key(&self) -> String {
         let team = self.app.postline.create_team("Other team").await.expect("team");
         self.app

@@ -7,6 +7,7 @@ mod attachments;
 mod auth;
 mod batch;
 mod bodies;
+mod contacts;
 mod delivery;
 mod domains;
 mod emails;

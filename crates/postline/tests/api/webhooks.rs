@@ -19,12 +19,7 @@ backend_tests!(
 );
 
 async fn register(app: &TestApp, receiver: &WebhookReceiver, events: Value) -> String {
-    let created = app.post("/webhooks", json!({"endpoint": receiver.url(), "events": events})).await;
-    let body = created.expect(201).clone();
-    let secret = body["signing_secret"].as_str().unwrap();
-    assert!(secret.starts_with("whsec_"));
-    receiver.set_secret(secret);
-    body["id"].as_str().unwrap().to_string()
+    app.subscribe(receiver, events).await
 }
 
 async fn endpoints_are_registered_listed_changed_and_deleted(app: TestApp) {
