@@ -115,6 +115,43 @@ async function checks() {
   await ok(resend.apiKeys.remove(key.id));
   const gone = await new Resend(key.token).emails.send({ from, to: "delivered@resend.dev", subject: "s", text: "t" });
   assert.equal(gone.error.name, "invalid_api_key");
+
+  // audience: properties, segments, topics, contacts by id and by address
+  const property = await ok(resend.contactProperties.create({ key: "company_name", type: "string", fallbackValue: "your company" }));
+  assert.equal((await ok(resend.contactProperties.get(property.id))).key, "company_name");
+  const segment = await ok(resend.segments.create({ name: "Node customers" }));
+  assert.equal(segment.name, "Node customers");
+  const topic = await ok(resend.topics.create({ name: "Product news", defaultSubscription: "opt_in" }));
+  const contact = await ok(resend.contacts.create({
+    email: "ann+node@example.com", firstName: "Ann", properties: { company_name: "Acme" },
+    segments: [{ id: segment.id }], topics: [{ id: topic.id, subscription: "opt_out" }],
+  }));
+  const byEmail = await ok(resend.contacts.get({ email: "ann+node@example.com" }));
+  assert.equal(byEmail.id, contact.id);
+  assert.equal(byEmail.properties.company_name, "Acme");
+  assert.equal((await ok(resend.contacts.get(contact.id))).first_name, "Ann");
+  await ok(resend.contacts.update({ email: "ann+node@example.com", unsubscribed: true }));
+  assert.equal((await ok(resend.contacts.get(contact.id))).unsubscribed, true);
+  const members = await ok(resend.contacts.list({ segmentId: segment.id }));
+  assert.deepEqual(members.data.map((c) => c.id), [contact.id]);
+  const other = await ok(resend.segments.create({ name: "Node trial" }));
+  await ok(resend.contacts.segments.add({ email: "ann+node@example.com", segmentId: other.id }));
+  const inSegments = await ok(resend.contacts.segments.list({ contactId: contact.id }));
+  assert.equal(inSegments.data.length, 2);
+  await ok(resend.contacts.segments.remove({ contactId: contact.id, segmentId: other.id }));
+  const topics = await ok(resend.contacts.topics.list({ id: contact.id }));
+  assert.equal(topics.data[0].subscription, "opt_out");
+  await ok(resend.contacts.topics.update({ email: "ann+node@example.com", topics: [{ id: topic.id, subscription: "opt_in" }] }));
+  assert.equal((await ok(resend.contacts.topics.list({ email: "ann+node@example.com" }))).data[0].subscription, "opt_in");
+  const audience = await ok(resend.audiences.get(segment.id));
+  assert.equal(audience.id, segment.id);
+  const unknown = await resend.contacts.create({ email: "bob@example.com", properties: { CompanyName: "x" } });
+  assert.equal(unknown.error.name, "validation_error");
+  await ok(resend.contacts.remove({ email: "ann+node@example.com" }));
+  assert.equal((await resend.contacts.get(contact.id)).error.name, "not_found");
+  await ok(resend.topics.remove(topic.id));
+  await ok(resend.segments.remove(other.id));
+  await ok(resend.contactProperties.remove(property.id));
 }
 
 checks().then(

@@ -106,6 +106,37 @@ def main():
         expect_error(resend.exceptions.InvalidApiKeyError, "invalid_api_key", lambda: resend.Emails.list())
     finally:
         resend.api_key = saved
+    # audience: properties, segments, topics, contacts by id and by (percent-encoded) address
+    prop = resend.ContactProperties.create({"key": "plan", "type": "number", "fallback_value": 0})
+    assert resend.ContactProperties.get(prop["id"])["type"] == "number"
+    resend.ContactProperties.update({"id": prop["id"], "fallback_value": 1})
+    segment = resend.Segments.create({"name": "Python customers"})
+    topic = resend.Topics.create({"name": "Releases", "default_subscription": "opt_out"})
+    contact = resend.Contacts.create({
+        "email": "bob+py@example.com", "first_name": "Bob", "properties": {"plan": 3},
+        "segments": [{"id": segment["id"]}],
+    })
+    by_email = resend.Contacts.get(email="bob+py@example.com")
+    assert by_email["id"] == contact["id"] and by_email["properties"]["plan"] == 3
+    resend.Contacts.update({"email": "bob+py@example.com", "last_name": "Stone"})
+    assert resend.Contacts.get(id=contact["id"])["last_name"] == "Stone"
+    assert [c["id"] for c in resend.Contacts.list(segment_id=segment["id"])["data"]] == [contact["id"]]
+    other = resend.Segments.create({"name": "Python trial"})
+    resend.Contacts.Segments.add({"email": "bob+py@example.com", "segment_id": other["id"]})
+    assert len(resend.Contacts.Segments.list({"contact_id": contact["id"]})["data"]) == 2
+    resend.Contacts.Segments.remove({"contact_id": contact["id"], "segment_id": other["id"]})
+    topics = resend.Contacts.Topics.list(contact_id=contact["id"])["data"]
+    assert topics[0]["subscription"] == "opt_out", topics
+    resend.Contacts.Topics.update({"email": "bob+py@example.com", "topics": [{"id": topic["id"], "subscription": "opt_in"}]})
+    assert resend.Contacts.Topics.list(email="bob+py@example.com")["data"][0]["subscription"] == "opt_in"
+    assert resend.Audiences.get(segment["id"])["id"] == segment["id"]
+    expect_error(resend.exceptions.ValidationError, "validation_error",
+                 lambda: resend.Contacts.create({"email": "eve@example.com", "properties": {"plan": "three"}}))
+    resend.Contacts.remove(email="bob+py@example.com")
+    expect_error(resend.exceptions.ResendError, "not_found", lambda: resend.Contacts.get(id=contact["id"]))
+    resend.Topics.remove(topic["id"])
+    resend.Segments.remove(other["id"])
+    resend.ContactProperties.remove(prop["id"])
     print("python SDK smoke: all checks passed")
 
 
