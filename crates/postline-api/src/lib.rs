@@ -17,6 +17,7 @@ pub mod extract;
 mod public;
 pub mod rate_limit;
 mod segments;
+mod suppressions;
 mod topics;
 mod webhooks;
 mod wire;
@@ -96,6 +97,10 @@ pub fn router(state: AppState) -> Router {
             "/audiences/{id}/contacts/{contact}",
             get(segments::get_contact).patch(segments::update_contact).delete(segments::remove_contact),
         )
+        .route("/suppressions", post(suppressions::create).get(suppressions::list))
+        .route("/suppressions/batch/add", post(suppressions::add_batch))
+        .route("/suppressions/batch/remove", post(suppressions::remove_batch))
+        .route("/suppressions/{id}", get(suppressions::get).delete(suppressions::remove))
         .route("/topics", post(topics::create).get(topics::list))
         .route("/topics/{id}", get(topics::get).patch(topics::update).delete(topics::remove))
         .layer(DefaultBodyLimit::max(MAX_BODY));

@@ -14,7 +14,8 @@ use anyhow::{Context, bail};
 use postline_testkit::smtp_sink::SmtpSink;
 use serde_json::{Value, json};
 
-/// Sessions `smtp-source` keeps open in parallel (as the Postline runs' 32 clients).
+/// Sessions `smtp-source` keeps open in parallel (as the Postline runs' 32 clients);
+/// `-d` keeps each session's connection for its next message.
 const SESSIONS: &str = "32";
 /// Body size in bytes, about the size of the 2 KB HTML email Postline renders.
 const SIZE: &str = "2500";
@@ -34,7 +35,7 @@ async fn inject(sink: &SmtpSink, port: u16, n: usize) -> anyhow::Result<Value> {
     let count = n.to_string();
     let target = format!("127.0.0.1:{port}");
     let source = tokio::process::Command::new("/usr/sbin/smtp-source")
-        .args(["-c", "-s", SESSIONS, "-m", &count, "-l", SIZE, "-f", "bench@bench.example", "-t"])
+        .args(["-d", "-s", SESSIONS, "-m", &count, "-l", SIZE, "-f", "bench@bench.example", "-t"])
         .args(["user@sink.example", &target])
         .stdout(std::process::Stdio::null())
         .status();

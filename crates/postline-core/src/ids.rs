@@ -74,3 +74,5 @@ id_type!(/// A custom contact property.
     ContactPropertyId, "contact property");
 id_type!(/// A segment (also called an audience, its deprecated name).
     SegmentId, "segment");
+id_type!(/// An entry of a team's suppression list.
+    SuppressionId, "suppression");

@@ -13,7 +13,7 @@ use crate::{
     api_keys::{ApiKey, NewApiKey},
     audience::{Contact, ContactProperty, Segment, Subscription, Topic},
     clock::Timestamp,
-    delivery::suppression::Suppression,
+    delivery::suppression::{Reason, Suppression, SuppressionRef},
     delivery::{ClaimedDelivery, DeliveryOutcome},
     dkim::DkimKey,
     domains::{
@@ -265,6 +265,7 @@ pub trait SettingsStore {
 /// Everything the domain needs from persistence.
 pub trait Store:
     TeamStore
+    + SuppressionStore
     + ContactStore
     + ContactPropertyStore
     + SegmentStore
@@ -286,6 +287,7 @@ pub trait Store:
 
 impl<T> Store for T where
     T: TeamStore
+        + SuppressionStore
         + ContactStore
         + ContactPropertyStore
         + SegmentStore
@@ -303,6 +305,24 @@ impl<T> Store for T where
         + Sync
         + 'static
 {
+}
+
+/// The suppression list as the API manages it (the MTA reads it through
+/// [`MtaStore::suppression`]).
+#[async_trait]
+pub trait SuppressionStore {
+    /// Adds entries; an address already on the list keeps its entry. Returns the entry
+    /// of each address, in order.
+    async fn add_suppressions(&self, entries: &[Suppression]) -> Result<Vec<Suppression>>;
+    async fn find_suppression(&self, team_id: TeamId, by: &SuppressionRef) -> Result<Option<Suppression>>;
+    async fn list_suppressions(
+        &self,
+        team_id: TeamId,
+        reason: Option<Reason>,
+        page: &PageRequest,
+    ) -> Result<Page<Suppression>>;
+    /// Removes the entries named; returns those that existed.
+    async fn remove_suppressions(&self, team_id: TeamId, refs: &[SuppressionRef]) -> Result<Vec<Suppression>>;
 }
 
 /// How to find a contact: by id, or by its address (lower-cased).

@@ -24,6 +24,7 @@ mod mta;
 mod queue;
 mod rows;
 mod settings;
+mod suppressions;
 mod teams;
 mod webhooks;
 mod writer;

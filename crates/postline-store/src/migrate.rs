@@ -17,17 +17,23 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
     (6, "webhooks", include_str!("../migrations/0006_webhooks.sql")),
     (7, "lean_delivery", include_str!("../migrations/0007_lean_delivery.sql")),
     (8, "audience", include_str!("../migrations/0008_audience.sql")),
+    (9, "suppression_ids", include_str!("../migrations/0009_suppression_ids.sql")),
 ];
 
 /// The newest schema version this binary knows.
-pub const LATEST: i64 = 8;
+pub const LATEST: i64 = 9;
 
 /// The migration's SQL for `backend`, with `--` comment lines removed (so a `;` in a
 /// comment cannot split a statement).
 fn render(sql: &str, backend: Backend) -> String {
-    let (blob, serial_pk) = match backend {
-        Backend::Sqlite => ("BLOB", "INTEGER PRIMARY KEY AUTOINCREMENT"),
-        Backend::Postgres => ("BYTEA", "BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY"),
+    let (blob, serial_pk, random_uuid) = match backend {
+        Backend::Sqlite => (
+            "BLOB",
+            "INTEGER PRIMARY KEY AUTOINCREMENT",
+            "lower(hex(randomblob(4)) || '-' || hex(randomblob(2)) || '-' || hex(randomblob(2)) || '-' || \
+             hex(randomblob(2)) || '-' || hex(randomblob(6)))",
+        ),
+        Backend::Postgres => ("BYTEA", "BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY", "gen_random_uuid()::text"),
     };
     sql.lines()
         .filter(|line| !line.trim_start().starts_with("--"))
@@ -35,6 +41,7 @@ fn render(sql: &str, backend: Backend) -> String {
         .join("\n")
         .replace("{blob}", blob)
         .replace("{serial_pk}", serial_pk)
+        .replace("{random_uuid}", random_uuid)
 }
 
 /// Applies every migration not yet applied; returns the versions applied now.

@@ -5,11 +5,11 @@ use async_trait::async_trait;
 use postline_core::{
     Result,
     clock::to_micros,
-    delivery::suppression::{Reason, Suppression},
+    delivery::suppression::{Suppression, SuppressionRef},
     dkim::{DkimKey, KeyState},
     emails::OutboundEmail,
     ids::{AttachmentId, EmailId, TeamId},
-    store::MtaStore,
+    store::{MtaStore, SuppressionStore},
 };
 
 use std::collections::HashMap;
@@ -147,24 +147,6 @@ impl MtaStore for Db {
     }
 
     async fn suppression(&self, team_id: TeamId, email: &str) -> Result<Option<Suppression>> {
-        let row = sqlx::query(
-            "SELECT email, reason, source_email_id, created_at FROM suppressions WHERE team_id = $1 AND email = $2",
-        )
-        .bind(team_id.to_string())
-        .bind(email)
-        .fetch_optional(&self.pool)
-        .await
-        .map_err(db)?;
-        row.map(|row| {
-            let reason: String = rows::get(&row, "reason")?;
-            Ok(Suppression {
-                team_id,
-                email: rows::get(&row, "email")?,
-                reason: Reason::parse(&reason),
-                source_email_id: rows::opt_uuid(&row, "source_email_id")?.map(EmailId),
-                created_at: rows::time(&row, "created_at")?,
-            })
-        })
-        .transpose()
+        self.find_suppression(team_id, &SuppressionRef::Email(email.to_string())).await
     }
 }

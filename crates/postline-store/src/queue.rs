@@ -139,14 +139,15 @@ async fn record_outcome(
     }
     if let Some(reason) = outcome.suppress {
         sqlx::query(
-            "INSERT INTO suppressions (team_id, email, reason, source_email_id, created_at) VALUES ($1, $2, $3, $4, $5) \
-             ON CONFLICT (team_id, email) DO NOTHING",
+            "INSERT INTO suppressions (team_id, email, reason, source_email_id, created_at, id) \
+             VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (team_id, email) DO NOTHING",
         )
         .bind(claimed.team_id.to_string())
         .bind(normalize(&claimed.recipient))
         .bind(reason.as_str())
         .bind(claimed.email_id.to_string())
         .bind(to_micros(now))
+        .bind(postline_core::ids::SuppressionId::new().to_string())
         .execute(&mut **tx)
         .await
         .map_err(db)?;

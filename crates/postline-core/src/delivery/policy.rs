@@ -131,8 +131,12 @@ pub fn suppressed(row: &ClaimedDelivery, reason: Reason, now: Timestamp) -> Deli
     let mut event = EmailEvent::new(row.email_id, EventKind::Suppressed, Some(row.recipient.clone()), now);
     event.data = json!({"suppressed": {
         "type": "OnAccountSuppressionList",
-        "reason": reason.as_str(),
-        "message": format!("{} is on this team's suppression list ({}); the email was not sent to it.", row.recipient, reason.as_str()),
+        "reason": reason.event_reason(),
+        "message": format!(
+            "{} is on this team's suppression list (origin: {}); the email was not sent to it.",
+            row.recipient,
+            reason.origin()
+        ),
         "diagnosticCode": [],
     }});
     DeliveryOutcome::finished(DeliveryStatus::Suppressed, vec![event])

@@ -14,4 +14,5 @@ mod emails;
 mod idempotency;
 mod sandbox;
 mod schedule;
+mod suppressions;
 mod webhooks;
