@@ -152,6 +152,16 @@ async function checks() {
   await ok(resend.topics.remove(topic.id));
   await ok(resend.segments.remove(other.id));
   await ok(resend.contactProperties.remove(property.id));
+
+  // suppressions: the list the MTA consults
+  const suppressed = await ok(resend.suppressions.add({ email: "gone+node@example.com" }));
+  assert.equal((await ok(resend.suppressions.get("gone+node@example.com"))).id, suppressed.id);
+  assert.equal((await ok(resend.suppressions.list({ origin: "manual" }))).data[0].origin, "manual");
+  const listed = await ok(resend.suppressions.batch.add({ emails: ["x1@example.com", "x2@example.com"] }));
+  assert.equal(listed.data.length, 2);
+  await ok(resend.suppressions.batch.remove({ ids: listed.data.map((d) => d.id) }));
+  await ok(resend.suppressions.remove(suppressed.id));
+  assert.equal((await resend.suppressions.get(suppressed.id)).error.name, "not_found");
 }
 
 checks().then(

@@ -137,6 +137,12 @@ def main():
     resend.Topics.remove(topic["id"])
     resend.Segments.remove(other["id"])
     resend.ContactProperties.remove(prop["id"])
+
+    suppressed = resend.Suppressions.add({"email": "gone+py@example.com"})
+    assert resend.Suppressions.get("gone+py@example.com")["id"] == suppressed["id"]
+    assert resend.Suppressions.list({"origin": "manual"})["data"][0]["email"] == "gone+py@example.com"
+    resend.Suppressions.remove("gone+py@example.com")
+    expect_error(resend.exceptions.ResendError, "not_found", lambda: resend.Suppressions.get(suppressed["id"]))
     print("python SDK smoke: all checks passed")
 
 
