@@ -143,12 +143,12 @@ pub async fn remove_segment(
 }
 
 fn contact_topic(t: ContactTopic) -> Value {
-    json!({
-        "id": t.topic.id,
-        "name": t.topic.name,
-        "description": t.topic.description,
-        "subscription": t.subscription.as_str(),
-    })
+    let mut body = json!({"id": t.topic.id, "name": t.topic.name, "subscription": t.subscription.as_str()});
+    // A string in the contract, never `null`: left out when the topic has none.
+    if let Some(description) = t.topic.description {
+        body["description"] = json!(description);
+    }
+    body
 }
 
 /// `GET /contacts/{id}/topics`: every topic with the contact's effective subscription.

@@ -8,6 +8,7 @@
 mod api_keys;
 mod attachments;
 pub mod auth;
+mod contact_imports;
 mod contact_properties;
 mod contacts;
 mod domains;
@@ -41,6 +42,8 @@ use crate::{error::ApiError, rate_limit::RateLimiter};
 pub const MAX_SEND_BODY: usize = 60 * 1024 * 1024;
 /// Largest request body elsewhere.
 pub const MAX_BODY: usize = 1024 * 1024;
+/// Largest contact import request: the 50 MB file and the form around it.
+pub const MAX_IMPORT_BODY: usize = 51 * 1024 * 1024;
 
 /// What every handler can reach.
 #[derive(Clone)]
@@ -104,8 +107,15 @@ pub fn router(state: AppState) -> Router {
         .route("/topics", post(topics::create).get(topics::list))
         .route("/topics/{id}", get(topics::get).patch(topics::update).delete(topics::remove))
         .layer(DefaultBodyLimit::max(MAX_BODY));
-    let authenticated =
-        sending.merge(managing).route_layer(middleware::from_fn_with_state(state.clone(), auth::authenticate));
+    // Contact imports carry a file of up to 50 MB in a multipart form.
+    let importing = Router::new()
+        .route("/contacts/imports", post(contact_imports::create).get(contact_imports::list))
+        .route("/contacts/imports/{id}", get(contact_imports::get))
+        .layer(DefaultBodyLimit::max(MAX_IMPORT_BODY));
+    let authenticated = sending
+        .merge(managing)
+        .merge(importing)
+        .route_layer(middleware::from_fn_with_state(state.clone(), auth::authenticate));
     Router::new()
         .merge(authenticated)
         .route("/shared", get(public::shared_email))

@@ -16,15 +16,19 @@ use crate::{
     wire,
 };
 
+/// A topic; without a description the field is left out (a string in the contract).
 fn topic_summary(t: &Topic) -> Value {
-    json!({
+    let mut body = json!({
         "id": t.id,
         "name": t.name,
-        "description": t.description,
         "default_subscription": t.default_subscription.as_str(),
         "visibility": t.visibility.as_str(),
         "created_at": api_time(t.created_at),
-    })
+    });
+    if let Some(description) = &t.description {
+        body["description"] = json!(description);
+    }
+    body
 }
 
 /// `POST /topics`

@@ -76,3 +76,5 @@ id_type!(/// A segment (also called an audience, its deprecated name).
     SegmentId, "segment");
 id_type!(/// An entry of a team's suppression list.
     SuppressionId, "suppression");
+id_type!(/// A contact import (a CSV file turned into contacts).
+    ContactImportId, "contact import");

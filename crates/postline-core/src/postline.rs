@@ -46,6 +46,8 @@ pub struct Postline {
     pub(crate) webhooks: Arc<dyn crate::webhooks::dispatch::WebhookTransport>,
     /// Poked when a domain's check is due now (verification requested).
     pub(crate) domain_wake: Arc<Notify>,
+    /// Poked when a contact import is accepted.
+    pub(crate) import_wake: Arc<Notify>,
     /// Keys by token hash, as the last lookup found them.
     pub(crate) key_cache: Arc<crate::cache::TtlCache<String, crate::api_keys::ApiKey>>,
     /// Sending domains by (team, name), as the last lookup found them.
@@ -78,6 +80,7 @@ impl Postline {
             dkim,
             webhooks,
             domain_wake: Arc::new(Notify::new()),
+            import_wake: Arc::new(Notify::new()),
             key_cache: Arc::default(),
             domain_cache: Arc::default(),
         })

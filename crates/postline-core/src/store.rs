@@ -11,7 +11,10 @@ use async_trait::async_trait;
 use crate::{
     Result,
     api_keys::{ApiKey, NewApiKey},
-    audience::{Contact, ContactProperty, Segment, Subscription, Topic},
+    audience::{
+        Contact, ContactProperty, Segment, Subscription, Topic,
+        imports::{ContactImport, ImportCounts, ImportRow, ImportStatus, RowError},
+    },
     clock::Timestamp,
     delivery::suppression::{Reason, Suppression, SuppressionRef},
     delivery::{ClaimedDelivery, DeliveryOutcome},
@@ -23,8 +26,8 @@ use crate::{
     emails::{Attachment, Email, EmailEvent, NewEmail, OutboundEmail},
     idempotency::{Claim, Completion},
     ids::{
-        ApiKeyId, AttachmentId, ClaimId, ContactId, ContactPropertyId, DomainId, EmailId, SegmentId, TeamId, TopicId,
-        WebhookId,
+        ApiKeyId, AttachmentId, ClaimId, ContactId, ContactImportId, ContactPropertyId, DomainId, EmailId, SegmentId,
+        TeamId, TopicId, WebhookId,
     },
     pagination::{Page, PageRequest},
     teams::Team,
@@ -265,6 +268,7 @@ pub trait SettingsStore {
 /// Everything the domain needs from persistence.
 pub trait Store:
     TeamStore
+    + ContactImportStore
     + SuppressionStore
     + ContactStore
     + ContactPropertyStore
@@ -287,6 +291,7 @@ pub trait Store:
 
 impl<T> Store for T where
     T: TeamStore
+        + ContactImportStore
         + SuppressionStore
         + ContactStore
         + ContactPropertyStore
@@ -323,6 +328,63 @@ pub trait SuppressionStore {
     ) -> Result<Page<Suppression>>;
     /// Removes the entries named; returns those that existed.
     async fn remove_suppressions(&self, team_id: TeamId, refs: &[SuppressionRef]) -> Result<Vec<Suppression>>;
+}
+
+/// A batch of an import's rows to write in one transaction with its progress.
+#[derive(Debug, Clone)]
+pub struct ImportBatch<'a> {
+    pub import: &'a ContactImport,
+    /// The lease the worker holds; the write is refused if another worker took over.
+    pub lease_token: &'a str,
+    pub lease_until: Timestamp,
+    pub rows: Vec<ImportRow>,
+    pub errors: Vec<RowError>,
+    /// How many of `errors` to keep (the rest are only counted).
+    pub keep_errors: usize,
+    /// Data rows handled once this batch is written.
+    pub rows_done: u64,
+    pub at: Timestamp,
+}
+
+/// Contact imports: the job, its file, its progress and its row errors.
+#[async_trait]
+pub trait ContactImportStore {
+    /// Stores a queued import with its file, in one transaction.
+    async fn insert_contact_import(
+        &self,
+        import: &ContactImport,
+        fields: &serde_json::Value,
+        file: &[u8],
+    ) -> Result<()>;
+    async fn get_contact_import(&self, team_id: TeamId, id: ContactImportId) -> Result<Option<ContactImport>>;
+    async fn list_contact_imports(
+        &self,
+        team_id: TeamId,
+        status: Option<ImportStatus>,
+        page: &PageRequest,
+    ) -> Result<Page<ContactImport>>;
+    /// The first `limit` row errors, by row.
+    async fn import_errors(&self, id: ContactImportId, limit: u32) -> Result<Vec<RowError>>;
+    /// Leases the oldest import that is queued, or in progress with a lapsed lease.
+    async fn claim_contact_import(
+        &self,
+        now: Timestamp,
+        lease_until: Timestamp,
+    ) -> Result<Option<(ContactImport, String)>>;
+    /// The `seq`-th piece of an import's file (from 0), if there is one.
+    async fn import_chunk(&self, id: ContactImportId, seq: u32) -> Result<Option<Vec<u8>>>;
+    /// Writes rows, errors and progress; returns the new counts, or `None` if the
+    /// lease was lost (nothing written).
+    async fn write_import_batch(&self, batch: &ImportBatch<'_>) -> Result<Option<ImportCounts>>;
+    /// Ends an import (`completed` or `failed`), under its lease.
+    async fn finish_contact_import(
+        &self,
+        id: ContactImportId,
+        lease_token: &str,
+        status: ImportStatus,
+        failure: Option<&str>,
+        at: Timestamp,
+    ) -> Result<bool>;
 }
 
 /// How to find a contact: by id, or by its address (lower-cased).

@@ -18,10 +18,11 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
     (7, "lean_delivery", include_str!("../migrations/0007_lean_delivery.sql")),
     (8, "audience", include_str!("../migrations/0008_audience.sql")),
     (9, "suppression_ids", include_str!("../migrations/0009_suppression_ids.sql")),
+    (10, "contact_imports", include_str!("../migrations/0010_contact_imports.sql")),
 ];
 
 /// The newest schema version this binary knows.
-pub const LATEST: i64 = 9;
+pub const LATEST: i64 = 10;
 
 /// The migration's SQL for `backend`, with `--` comment lines removed (so a `;` in a
 /// comment cannot split a statement).

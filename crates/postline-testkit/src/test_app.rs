@@ -155,6 +155,11 @@ impl TestApp {
     }
 
     /// Creates another team with its own full-access key (for tenancy tests).
+    /// Runs queued contact imports to the end (what `serve`'s import loop does).
+    pub async fn run_imports(&self) -> usize {
+        self.app.postline.run_contact_imports(&|_| true).await.expect("contact imports")
+    }
+
     /// Registers `receiver` for `events` and gives it the signing secret; returns the
     /// webhook's id.
     pub async fn subscribe(&self, receiver: &crate::webhook_receiver::WebhookReceiver, events: Value) -> String {
@@ -298,6 +303,31 @@ impl TestApp {
         let body: Value = serde_json::from_str(&text).unwrap_or_else(|_| panic!("{method} {path}: not JSON: {text}"));
         contract().check(method, path, status, &body);
         TestResponse { status, headers, body }
+    }
+
+    /// `POST` with a multipart form: `file` holds `file_bytes` (as `import.csv`,
+    /// `text/csv`, as the Python SDK sends it) and each of `fields` a text part.
+    pub async fn post_form(&self, path: &str, file_bytes: Option<&[u8]>, fields: &[(&str, &str)]) -> TestResponse {
+        let mut form = reqwest::multipart::Form::new();
+        if let Some(bytes) = file_bytes {
+            let part = reqwest::multipart::Part::bytes(bytes.to_vec())
+                .file_name("import.csv")
+                .mime_str("text/csv")
+                .expect("a MIME type");
+            form = form.part("file", part);
+        }
+        for (name, value) in fields {
+            form = form.text(name.to_string(), value.to_string());
+        }
+        let response = self
+            .client
+            .post(format!("{}{path}", self.base_url))
+            .bearer_auth(&self.key)
+            .multipart(form)
+            .send()
+            .await
+            .expect("send the form");
+        self.read("POST", path, response).await
     }
 
     /// `GET`

@@ -48,6 +48,29 @@ pub enum Command {
     /// See the first team's webhook endpoints, their deliveries and attempts; replay.
     #[command(subcommand)]
     Webhooks(WebhooksCommand),
+    /// Manage the first team's contacts.
+    #[command(subcommand)]
+    Contacts(ContactsCommand),
+}
+
+/// `postline contacts …`
+#[derive(Debug, Subcommand)]
+pub enum ContactsCommand {
+    /// Import contacts from a CSV file, showing progress (columns named `email`,
+    /// `first_name`, `last_name`, `unsubscribed` and property keys, or --column-map).
+    Import {
+        /// The CSV file (at most 50 MB).
+        file: std::path::PathBuf,
+        /// JSON mapping fields to columns, e.g. '{"email":"Email","first_name":"First"}'.
+        #[arg(long)]
+        column_map: Option<String>,
+        /// What to do with addresses that already are contacts: skip or upsert.
+        #[arg(long, default_value = "skip")]
+        on_conflict: String,
+        /// Put every imported contact in this segment (repeatable).
+        #[arg(long)]
+        segment: Vec<String>,
+    },
 }
 
 /// `postline webhooks …`
@@ -165,6 +188,11 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             ensure_data_dir(&config)?;
             let app = App::build(&config, Arc::new(SystemClock)).await?;
             crate::webhooks_cli::run(&app.postline, first_team(&app.postline).await?.id, command).await
+        }
+        Command::Contacts(command) => {
+            ensure_data_dir(&config)?;
+            let app = App::build(&config, Arc::new(SystemClock)).await?;
+            crate::contacts_cli::run(&app.postline, first_team(&app.postline).await?.id, command).await
         }
         Command::Domains(command) => {
             ensure_data_dir(&config)?;

@@ -5,6 +5,7 @@
 pub mod app;
 pub mod cli;
 pub mod config;
+pub mod contacts_cli;
 pub mod domains_cli;
 pub mod remote;
 pub mod serve;

@@ -51,6 +51,7 @@ pub async fn run(mut config: Config) -> anyhow::Result<()> {
     workers.push(tokio::spawn(housekeeping(app.postline.clone(), stopped.clone())));
     workers.push(tokio::spawn(domain_checks(app.postline.clone(), stopped.clone())));
     workers.push(tokio::spawn(webhook_dispatch(app.postline.clone(), stopped.clone())));
+    workers.push(tokio::spawn(contact_imports(app.postline.clone(), stopped.clone())));
     let mut on_stop = stopped.clone();
     axum::serve(listener, axum::ServiceExt::into_make_service(postline_api::service(app.router.clone())))
         .with_graceful_shutdown(async move {
@@ -116,6 +117,24 @@ async fn webhook_dispatch(postline: postline_core::Postline, mut shutdown: watch
         }
         tokio::select! {
             _ = tokio::time::sleep(std::time::Duration::from_millis(500)) => {}
+            _ = shutdown.changed() => {}
+        }
+    }
+}
+
+/// Runs contact imports: at once when one is accepted, and every 10 s for imports
+/// another node left behind (their lease lapsed). Stops between batches on shutdown;
+/// the import resumes from its last batch.
+async fn contact_imports(postline: postline_core::Postline, mut shutdown: watch::Receiver<bool>) {
+    let wake = postline.import_wake();
+    while !*shutdown.borrow() {
+        let stopping = shutdown.clone();
+        if let Err(error) = postline.run_contact_imports(&move |_| !*stopping.borrow()).await {
+            tracing::warn!(%error, "contact imports failed; retrying");
+        }
+        tokio::select! {
+            _ = wake.notified() => {}
+            _ = tokio::time::sleep(std::time::Duration::from_secs(10)) => {}
             _ = shutdown.changed() => {}
         }
     }

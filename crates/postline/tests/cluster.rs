@@ -51,9 +51,16 @@ struct Clients {
 }
 
 impl Clients {
+    /// Sends one email, moving to the next node when one does not answer. A request
+    /// cut off by a kill may leave its idempotency key "in flight" on the dead node:
+    /// the others answer 409 until that claim's 60 s lease lapses, and then either
+    /// replay the email the dead node committed or accept it anew.
     async fn send(&self, index: usize, email: &Send) {
-        for attempt in 0..(NODES * 20) {
+        let deadline = Instant::now() + Duration::from_secs(120);
+        let mut attempt = 0;
+        while Instant::now() < deadline {
             let node = (index + attempt) % NODES;
+            attempt += 1;
             if self.down[node].load(Ordering::Relaxed) {
                 continue;
             }
@@ -79,14 +86,15 @@ impl Clients {
                     self.acked.lock().unwrap().push(email.subject.clone());
                     return;
                 }
-                Ok(r) if r.status().is_client_error() && r.status().as_u16() != 409 => {
+                Ok(r) if r.status().as_u16() == 409 => tokio::time::sleep(Duration::from_millis(500)).await,
+                Ok(r) if r.status().is_client_error() => {
                     panic!("{} refused: {} {}", email.subject, r.status(), r.text().await.unwrap_or_default())
                 }
-                // Down, dying, or the same key still in flight on a node that died: next node.
+                // Down or dying: the next node.
                 _ => tokio::time::sleep(Duration::from_millis(20)).await,
             }
         }
-        panic!("no node accepted {}", email.subject);
+        panic!("no node accepted {} within 120 s", email.subject);
     }
 
     /// Sends all `emails` with `concurrency` requests in flight.

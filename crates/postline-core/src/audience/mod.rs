@@ -9,6 +9,8 @@
 //! transaction as the change.
 
 pub mod contacts;
+pub mod import_job;
+pub mod imports;
 pub mod properties;
 pub mod segments;
 pub mod topics;

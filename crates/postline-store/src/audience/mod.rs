@@ -3,6 +3,7 @@
 //! one transaction.
 
 mod contacts;
+mod imports;
 mod properties;
 mod segments;
 mod topics;

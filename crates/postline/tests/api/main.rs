@@ -12,6 +12,7 @@ mod delivery;
 mod domains;
 mod emails;
 mod idempotency;
+mod imports;
 mod sandbox;
 mod schedule;
 mod suppressions;

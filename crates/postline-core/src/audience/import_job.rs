@@ -1,0 +1,281 @@
+//! The contact-import use cases: accept a file (checked up front, so a wrong column
+//! map is a `400` rather than a failed import), and the background job that works
+//! through queued imports batch by batch (see [`super::imports`] for the design).
+
+use std::{io::Read, sync::Arc};
+
+use serde_json::{Map, Value};
+
+use super::{
+    PropertyType,
+    imports::{
+        BATCH_ROWS, ContactImport, ImportCounts, ImportStatus, Layout, MAX_ERRORS_KEPT, MAX_FILE_BYTES, RowError,
+        layout, parse_options, read_row,
+    },
+};
+use crate::{
+    Error, Postline, Result,
+    ids::{ContactImportId, TeamId},
+    pagination::{Page, PageRequest},
+    store::{ImportBatch, Store},
+};
+
+/// How long a worker holds an import between batches before another may take over.
+const LEASE: chrono::Duration = chrono::Duration::seconds(60);
+
+/// Reads an import's file piece by piece from the store, from a blocking thread.
+struct ChunkReader {
+    store: Arc<dyn Store>,
+    runtime: tokio::runtime::Handle,
+    id: ContactImportId,
+    next: u32,
+    chunk: Vec<u8>,
+    at: usize,
+}
+
+impl Read for ChunkReader {
+    fn read(&mut self, out: &mut [u8]) -> std::io::Result<usize> {
+        if self.at == self.chunk.len() {
+            let fetched =
+                self.runtime.block_on(self.store.import_chunk(self.id, self.next)).map_err(std::io::Error::other)?;
+            match fetched {
+                None => return Ok(0),
+                Some(chunk) => {
+                    self.chunk = chunk;
+                    self.at = 0;
+                    self.next += 1;
+                }
+            }
+        }
+        let n = out.len().min(self.chunk.len() - self.at);
+        out[..n].copy_from_slice(&self.chunk[self.at..self.at + n]);
+        self.at += n;
+        Ok(n)
+    }
+}
+
+fn csv_reader(source: impl Read) -> csv::Reader<impl Read> {
+    csv::ReaderBuilder::new().flexible(true).trim(csv::Trim::All).has_headers(true).from_reader(source)
+}
+
+fn header_of(reader: &mut csv::Reader<impl Read>) -> Result<Vec<String>> {
+    let header = reader.headers().map_err(|e| Error::value(format!("The file is not readable CSV: {e}.")))?;
+    let header: Vec<String> = header.iter().map(|h| h.trim_start_matches('\u{feff}').to_string()).collect();
+    if header.iter().all(String::is_empty) {
+        return Err(Error::value("The file has no header row."));
+    }
+    Ok(header)
+}
+
+impl Postline {
+    async fn defined_properties(&self, team_id: TeamId) -> Result<Vec<(String, PropertyType)>> {
+        Ok(self.store.contact_properties(team_id).await?.into_iter().map(|p| (p.key, p.property_type)).collect())
+    }
+
+    /// Accepts a CSV file with the multipart form's other fields (`column_map`,
+    /// `on_conflict`, `segments`, `topics`) and queues its import.
+    pub async fn create_contact_import(
+        &self,
+        team_id: TeamId,
+        file: &[u8],
+        fields: &Map<String, Value>,
+    ) -> Result<ContactImport> {
+        if file.iter().all(u8::is_ascii_whitespace) {
+            return Err(Error::value("The `file` is empty."));
+        }
+        if file.len() > MAX_FILE_BYTES {
+            return Err(Error::value(format!("The `file` is larger than {} MB.", MAX_FILE_BYTES / 1024 / 1024)));
+        }
+        let options = parse_options(fields)?;
+        for id in &options.segments {
+            self.get_segment(team_id, *id).await?;
+        }
+        for (id, _) in &options.topics {
+            self.get_topic(team_id, *id).await?;
+        }
+        let header = header_of(&mut csv_reader(file))?;
+        layout(&header, options.columns.as_ref(), &self.defined_properties(team_id).await?)?;
+        let import = ContactImport {
+            id: ContactImportId::new(),
+            team_id,
+            status: ImportStatus::Queued,
+            options,
+            counts: ImportCounts::default(),
+            rows_done: 0,
+            file_bytes: file.len() as u64,
+            failure: None,
+            created_at: self.clock.now(),
+            completed_at: None,
+        };
+        self.store.insert_contact_import(&import, &Value::Object(fields.clone()), file).await?;
+        self.import_wake.notify_one();
+        Ok(import)
+    }
+
+    /// An import with its first row errors.
+    pub async fn get_contact_import(
+        &self,
+        team_id: TeamId,
+        id: ContactImportId,
+    ) -> Result<(ContactImport, Vec<RowError>)> {
+        let import = self.store.get_contact_import(team_id, id).await?.ok_or(Error::NotFound("Contact import"))?;
+        let errors = self.store.import_errors(id, 100).await?;
+        Ok((import, errors))
+    }
+
+    pub async fn list_contact_imports(
+        &self,
+        team_id: TeamId,
+        status: Option<&str>,
+        page: PageRequest,
+    ) -> Result<Page<ContactImport>> {
+        let status = status
+            .map(|raw| {
+                ImportStatus::parse(raw).ok_or_else(|| {
+                    Error::parameter(format!(
+                        "The `status` must be `queued`, `in_progress`, `completed` or `failed`, not `{raw}`."
+                    ))
+                })
+            })
+            .transpose()?;
+        self.store.list_contact_imports(team_id, status, &page).await
+    }
+
+    /// What an idle import worker waits on (a new import was accepted).
+    pub fn import_wake(&self) -> Arc<tokio::sync::Notify> {
+        self.import_wake.clone()
+    }
+
+    /// Works through imports until none is waiting; returns how many it finished.
+    /// `progress` hears each import's counts after every batch and answers whether to
+    /// go on: `false` (shutting down) stops between batches, and the import resumes
+    /// from its last batch once its lease lapses.
+    pub async fn run_contact_imports(
+        &self,
+        progress: &(dyn Fn(&ContactImport) -> bool + Send + Sync),
+    ) -> Result<usize> {
+        let mut finished = 0;
+        loop {
+            let now = self.clock.now();
+            let Some((import, token)) = self.store.claim_contact_import(now, now + LEASE).await? else {
+                return Ok(finished);
+            };
+            let id = import.id;
+            match self.run_import(import, &token, progress).await {
+                Ok(Run::Finished) => finished += 1,
+                Ok(Run::Stopped) => return Ok(finished),
+                Ok(Run::LeaseLost) => {
+                    tracing::warn!(import = %id, "lost the lease on a contact import; another worker goes on")
+                }
+                Err(error) => {
+                    tracing::warn!(import = %id, %error, "contact import failed");
+                    let message = error.to_string();
+                    let at = self.clock.now();
+                    self.store.finish_contact_import(id, &token, ImportStatus::Failed, Some(&message), at).await?;
+                    finished += 1;
+                }
+            }
+        }
+    }
+
+    /// One import from where it stands to the end.
+    async fn run_import(
+        &self,
+        mut import: ContactImport,
+        token: &str,
+        progress: &(dyn Fn(&ContactImport) -> bool + Send + Sync),
+    ) -> Result<Run> {
+        let defined = self.defined_properties(import.team_id).await?;
+        let (batches, mut receiver) = tokio::sync::mpsc::channel::<Result<(Vec<Vec<String>>, u64)>>(2);
+        let reader = ChunkReader {
+            store: self.store.clone(),
+            runtime: tokio::runtime::Handle::current(),
+            id: import.id,
+            next: 0,
+            chunk: Vec::new(),
+            at: 0,
+        };
+        // CSV parsing is blocking I/O over the store: it runs on its own thread and
+        // hands batches of raw records over, at most two ahead of the writer.
+        let columns = import.options.columns.clone();
+        let skip = import.rows_done;
+        let parsing = tokio::task::spawn_blocking(move || -> Result<Layout> {
+            let mut csv = csv_reader(reader);
+            let header = header_of(&mut csv)?;
+            let layout = layout(&header, columns.as_ref(), &defined)?;
+            let mut batch = Vec::with_capacity(BATCH_ROWS);
+            let mut row = 0u64;
+            for record in csv.records() {
+                row += 1;
+                let record = record.map_err(|e| Error::value(format!("row {row} is not readable CSV: {e}")))?;
+                if row <= skip {
+                    continue;
+                }
+                batch.push(record.iter().map(str::to_string).collect());
+                if batch.len() == BATCH_ROWS && batches.blocking_send(Ok((std::mem::take(&mut batch), row))).is_err() {
+                    return Ok(layout);
+                }
+            }
+            if !batch.is_empty() {
+                let _ = batches.blocking_send(Ok((batch, row)));
+            }
+            Ok(layout)
+        });
+        // The layout is needed before the first batch: read the header here too (it
+        // is the first chunk, already small).
+        let header = {
+            let first = self.store.import_chunk(import.id, 0).await?.unwrap_or_default();
+            header_of(&mut csv_reader(first.as_slice()))?
+        };
+        let layout = layout(&header, import.options.columns.as_ref(), &self.defined_properties(import.team_id).await?)?;
+        while let Some(next) = receiver.recv().await {
+            let (records, last_row) = next?;
+            let first_row = last_row + 1 - records.len() as u64;
+            let mut rows = Vec::with_capacity(records.len());
+            let mut errors = Vec::new();
+            for (offset, record) in records.iter().enumerate() {
+                match read_row(first_row + offset as u64, record, &layout) {
+                    Ok(row) => rows.push(row),
+                    Err(error) => errors.push(error),
+                }
+            }
+            let now = self.clock.now();
+            let kept_so_far = import.counts.failed as usize;
+            let batch = ImportBatch {
+                import: &import,
+                lease_token: token,
+                lease_until: now + LEASE,
+                keep_errors: MAX_ERRORS_KEPT.saturating_sub(kept_so_far),
+                rows,
+                errors,
+                rows_done: last_row,
+                at: now,
+            };
+            let Some(counts) = self.store.write_import_batch(&batch).await? else { return Ok(Run::LeaseLost) };
+            import.counts = counts;
+            import.rows_done = last_row;
+            import.status = ImportStatus::InProgress;
+            if !progress(&import) {
+                return Ok(Run::Stopped);
+            }
+        }
+        parsing.await.map_err(|e| Error::Internal(format!("the CSV reader stopped: {e}")))??;
+        let at = self.clock.now();
+        if !self.store.finish_contact_import(import.id, token, ImportStatus::Completed, None, at).await? {
+            return Ok(Run::LeaseLost);
+        }
+        import.status = ImportStatus::Completed;
+        import.completed_at = Some(at);
+        progress(&import);
+        Ok(Run::Finished)
+    }
+}
+
+/// How a run of one import ended.
+enum Run {
+    Finished,
+    /// Asked to stop between batches.
+    Stopped,
+    /// Another worker took the import over.
+    LeaseLost,
+}
