@@ -15,6 +15,7 @@
 //!
 //! Usage: `bench/run [N]` (builds release binaries, installs Postfix, runs this).
 
+mod import;
 mod load;
 mod postfix;
 mod report;
@@ -40,6 +41,8 @@ enum Scope {
     EndToEnd,
     /// End to end only, with ten times as many emails (a queue that churns).
     Long,
+    /// A CSV import of 1,000,000 contacts (no end-to-end run).
+    Import,
 }
 
 struct Harness {
@@ -126,6 +129,11 @@ impl Harness {
         verified_domain_over_api(&http, &server.url, &server.key, &self.dns, "bench.example").await;
 
         let mut result = json!({"label": label, "cold_start_ms": server.cold_start.as_secs_f64() * 1000.0, "idle_rss_mib": idle_rss});
+        if scope == Scope::Import {
+            result["import"] = import::million_contacts(&server).await?;
+            result["peak_rss_mib"] = json!(server.rss_mib("VmHWM:"));
+            return Ok(result);
+        }
         let emails = if scope == Scope::Long { self.n * 10 } else { self.n };
         result["end_to_end"] = self.end_to_end(&server, label, emails).await?;
         // The accept suite comes after: its tens of thousands of sandbox emails would
@@ -194,6 +202,7 @@ async fn main() -> anyhow::Result<()> {
         ("SQLite, DKIM RSA-2048, relay mode", env(&[("POSTLINE_SMTP_RELAY", &relay)]), Scope::EndToEnd),
         ("PostgreSQL, DKIM RSA-2048", vec![], Scope::Full),
         ("PostgreSQL, DKIM RSA-2048, long run", vec![], Scope::Long),
+        ("SQLite, contact import", vec![], Scope::Import),
     ];
     // `BENCH_ONLY=unsigned,postfix` runs only the runs whose label contains one of the words.
     let only: Vec<String> = std::env::var("BENCH_ONLY")

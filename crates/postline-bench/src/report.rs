@@ -28,7 +28,7 @@ pub fn markdown(results: &Value) -> String {
     let _ =
         writeln!(out, "### End to end ({n} emails unless said, 2 KB HTML, one recipient each, to the loopback sink)\n");
     let _ = writeln!(out, "| run | cold start | idle RSS | peak RSS | end to end |\n|---|---|---|---|---|");
-    for r in results["postline"].as_array().into_iter().flatten() {
+    for r in results["postline"].as_array().into_iter().flatten().filter(|r| r["end_to_end"].is_object()) {
         let _ = writeln!(
             out,
             "| Postline, {} ({} emails) | {:.0} ms | {:.1} MiB | {:.1} MiB | {:.0} msgs/s |",
@@ -78,6 +78,21 @@ pub fn markdown(results: &Value) -> String {
                 tenths.last().map_or(0.0, num)
             );
         }
+    }
+
+    for r in results["postline"].as_array().into_iter().flatten().filter(|r| r["import"].is_object()) {
+        let import = &r["import"];
+        let _ = writeln!(
+            out,
+            "\n### Contact import\n\n| rows | file | upload | total | rows/s | peak RSS |\n|---|---|---|---|---|---|\n\
+             | {} | {:.0} MiB | {:.1} s | {:.1} s | {:.0} | {:.1} MiB |",
+            import["rows"],
+            num(&import["file_mib"]),
+            num(&import["upload_seconds"]),
+            num(&import["seconds"]),
+            num(&import["rows_per_s"]),
+            num(&r["peak_rss_mib"])
+        );
     }
 
     let _ = writeln!(out, "\n### Accept (`POST /emails`, sandbox recipient)\n");

@@ -187,6 +187,62 @@ fn domains_are_managed_from_the_command_line_with_a_pasteable_table() {
 }
 
 #[test]
+fn contacts_are_imported_from_a_csv_file_with_progress_and_a_report() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    let mut server = serve(&data);
+    let key = server.printed_key().unwrap();
+    let client = reqwest::blocking::Client::new();
+    let segment: serde_json::Value = client
+        .post(format!("{}/segments", server.url))
+        .bearer_auth(&key)
+        .json(&serde_json::json!({"name": "From the CLI"}))
+        .send()
+        .unwrap()
+        .json()
+        .unwrap();
+    terminate(&mut server);
+    let csv = dir.path().join("people.csv");
+    std::fs::write(&csv, "E-mail,Given\nann@example.com,Ann\nnot-an-address,Bob\ncarol@example.com,Carol\n").unwrap();
+    let imported = postline(&data)
+        .args([
+            "contacts",
+            "import",
+            csv.to_str().unwrap(),
+            "--column-map",
+            r#"{"email":"E-mail","first_name":"Given"}"#,
+        ])
+        .args(["--segment", segment["id"].as_str().unwrap()])
+        .output()
+        .unwrap();
+    let (stdout, stderr) = (String::from_utf8_lossy(&imported.stdout), String::from_utf8_lossy(&imported.stderr));
+    assert!(imported.status.success(), "{stdout}\n{stderr}");
+    assert!(stderr.contains("3 rows: 2 created, 0 updated, 0 skipped, 1 failed"), "progress: {stderr}");
+    assert!(
+        stdout.contains("completed") && stdout.contains("row 2: `not-an-address` is not a valid email address"),
+        "{stdout}"
+    );
+
+    let server = serve(&data);
+    let members: serde_json::Value = client
+        .get(format!("{}/segments/{}/contacts", server.url, segment["id"].as_str().unwrap()))
+        .bearer_auth(&key)
+        .send()
+        .unwrap()
+        .json()
+        .unwrap();
+    assert_eq!(members["data"].as_array().unwrap().len(), 2, "{members}");
+    let missing = postline(&data).args(["contacts", "import", "/no/such.csv"]).output().unwrap();
+    assert!(!missing.status.success());
+    let wrong_map = postline(&data)
+        .args(["contacts", "import", csv.to_str().unwrap(), "--column-map", r#"{"email":"Email"}"#])
+        .output()
+        .unwrap();
+    assert!(!wrong_map.status.success());
+    assert!(String::from_utf8_lossy(&wrong_map.stderr).contains("no column `Email`"));
+}
+
+#[test]
 fn undelivered_webhooks_survive_kill_9_and_go_out_after_restart() {
     let runtime = tokio::runtime::Runtime::new().unwrap();
     let receiver = runtime.block_on(postline_testkit::webhook_receiver::WebhookReceiver::start());
