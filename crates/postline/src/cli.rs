@@ -71,6 +71,22 @@ pub enum ContactsCommand {
         #[arg(long)]
         segment: Vec<String>,
     },
+    /// Add contacts (ids or addresses; `-` reads them from stdin, one per line) to a segment.
+    AddToSegment {
+        /// The segment's id.
+        segment: String,
+        contacts: Vec<String>,
+    },
+    /// Subscribe contacts to a topic (or opt them out with --opt-out).
+    Subscribe {
+        /// The topic's id.
+        topic: String,
+        contacts: Vec<String>,
+        #[arg(long)]
+        opt_out: bool,
+    },
+    /// Delete contacts.
+    Delete { contacts: Vec<String> },
 }
 
 /// `postline webhooks …`
