@@ -104,3 +104,43 @@ pub(crate) async fn team_page<T>(
     let items = found.iter().map(from_row).collect::<Result<Vec<_>>>()?;
     Ok(page_of(items, page.limit, reverse))
 }
+
+impl crate::Db {
+    /// Deletes the row of `table` with this id if it belongs to the team; whether one did.
+    /// `table` is a fixed name from the caller, never input.
+    pub(crate) async fn delete_owned(
+        &self,
+        table: &str,
+        team_id: postline_core::ids::TeamId,
+        id: &str,
+    ) -> Result<bool> {
+        let _turn = self.write_turn().await;
+        let done = sqlx::query(sqlx::AssertSqlSafe(format!("DELETE FROM {table} WHERE id = $1 AND team_id = $2")))
+            .bind(id)
+            .bind(team_id.to_string())
+            .execute(&self.pool)
+            .await
+            .map_err(db)?;
+        Ok(done.rows_affected() == 1)
+    }
+
+    /// The row of `table` with this id if it belongs to the team, read by `from_row`.
+    /// `columns` and `table` are fixed text from the caller, never input.
+    pub(crate) async fn get_owned<T>(
+        &self,
+        columns: &str,
+        table: &str,
+        team_id: postline_core::ids::TeamId,
+        id: &str,
+        from_row: fn(&AnyRow) -> Result<T>,
+    ) -> Result<Option<T>> {
+        let sql = format!("SELECT {columns} FROM {table} WHERE id = $1 AND team_id = $2");
+        let row = sqlx::query(sqlx::AssertSqlSafe(sql))
+            .bind(id)
+            .bind(team_id.to_string())
+            .fetch_optional(&self.pool)
+            .await
+            .map_err(db)?;
+        row.as_ref().map(from_row).transpose()
+    }
+}

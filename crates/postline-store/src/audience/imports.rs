@@ -144,14 +144,7 @@ impl ContactImportStore for Db {
     }
 
     async fn get_contact_import(&self, team_id: TeamId, id: ContactImportId) -> Result<Option<ContactImport>> {
-        let sql = format!("SELECT {COLUMNS} FROM contact_imports WHERE id = $1 AND team_id = $2");
-        let row = sqlx::query(AssertSqlSafe(sql))
-            .bind(id.to_string())
-            .bind(team_id.to_string())
-            .fetch_optional(&self.pool)
-            .await
-            .map_err(db)?;
-        row.as_ref().map(import_from).transpose()
+        self.get_owned(COLUMNS, "contact_imports", team_id, &id.to_string(), import_from).await
     }
 
     async fn list_contact_imports(

@@ -49,14 +49,7 @@ impl ContactPropertyStore for Db {
     }
 
     async fn get_contact_property(&self, team_id: TeamId, id: ContactPropertyId) -> Result<Option<ContactProperty>> {
-        let sql = format!("SELECT {COLUMNS} FROM contact_properties WHERE id = $1 AND team_id = $2");
-        let row = sqlx::query(AssertSqlSafe(sql))
-            .bind(id.to_string())
-            .bind(team_id.to_string())
-            .fetch_optional(&self.pool)
-            .await
-            .map_err(db)?;
-        row.as_ref().map(property_from).transpose()
+        self.get_owned(COLUMNS, "contact_properties", team_id, &id.to_string(), property_from).await
     }
 
     async fn contact_properties(&self, team_id: TeamId) -> Result<Vec<ContactProperty>> {

@@ -10,7 +10,7 @@ use postline_core::{
     pagination::{Page, PageRequest},
     store::SegmentStore,
 };
-use sqlx::{AssertSqlSafe, any::AnyRow};
+use sqlx::any::AnyRow;
 
 use crate::{Db, error::db, rows};
 
@@ -43,14 +43,7 @@ impl SegmentStore for Db {
     }
 
     async fn get_segment(&self, team_id: TeamId, id: SegmentId) -> Result<Option<Segment>> {
-        let sql = format!("SELECT {COLUMNS} FROM segments WHERE id = $1 AND team_id = $2");
-        let row = sqlx::query(AssertSqlSafe(sql))
-            .bind(id.to_string())
-            .bind(team_id.to_string())
-            .fetch_optional(&self.pool)
-            .await
-            .map_err(db)?;
-        row.as_ref().map(segment_from).transpose()
+        self.get_owned(COLUMNS, "segments", team_id, &id.to_string(), segment_from).await
     }
 
     async fn list_segments(&self, team_id: TeamId, page: &PageRequest) -> Result<Page<Segment>> {
@@ -71,14 +64,7 @@ impl SegmentStore for Db {
     }
 
     async fn delete_segment(&self, team_id: TeamId, id: SegmentId) -> Result<bool> {
-        let _turn = self.write_turn().await;
-        let done = sqlx::query("DELETE FROM segments WHERE id = $1 AND team_id = $2")
-            .bind(id.to_string())
-            .bind(team_id.to_string())
-            .execute(&self.pool)
-            .await
-            .map_err(db)?;
-        Ok(done.rows_affected() == 1)
+        self.delete_owned("segments", team_id, &id.to_string()).await
     }
 
     async fn add_to_segment(

@@ -55,14 +55,7 @@ impl TopicStore for Db {
     }
 
     async fn get_topic(&self, team_id: TeamId, id: TopicId) -> Result<Option<Topic>> {
-        let sql = format!("SELECT {COLUMNS} FROM topics WHERE id = $1 AND team_id = $2");
-        let row = sqlx::query(AssertSqlSafe(sql))
-            .bind(id.to_string())
-            .bind(team_id.to_string())
-            .fetch_optional(&self.pool)
-            .await
-            .map_err(db)?;
-        row.as_ref().map(topic_from).transpose()
+        self.get_owned(COLUMNS, "topics", team_id, &id.to_string(), topic_from).await
     }
 
     async fn list_topics(&self, team_id: TeamId, page: &PageRequest) -> Result<Page<Topic>> {
@@ -88,14 +81,7 @@ impl TopicStore for Db {
     }
 
     async fn delete_topic(&self, team_id: TeamId, id: TopicId) -> Result<bool> {
-        let _turn = self.write_turn().await;
-        let done = sqlx::query("DELETE FROM topics WHERE id = $1 AND team_id = $2")
-            .bind(id.to_string())
-            .bind(team_id.to_string())
-            .execute(&self.pool)
-            .await
-            .map_err(db)?;
-        Ok(done.rows_affected() == 1)
+        self.delete_owned("topics", team_id, &id.to_string()).await
     }
 
     async fn contact_subscriptions(&self, team_id: TeamId, contact: ContactId) -> Result<Vec<(TopicId, Subscription)>> {
