@@ -18,10 +18,6 @@ const COLUMNS: &str = "id, team_id, name, region, status, return_path, open_trac
                        receiving, tracking_subdomain, selector, checks, advisories, nameservers, created_at, \
                        verification_started_at, failing_since, last_checked_at, next_check_at";
 
-fn flag(row: &AnyRow, column: &str) -> Result<bool> {
-    Ok(rows::get::<i32>(row, column)? != 0)
-}
-
 fn domain_from(row: &AnyRow) -> Result<Domain> {
     let status: String = rows::get(row, "status")?;
     let tls: String = rows::get(row, "tls")?;
@@ -32,11 +28,11 @@ fn domain_from(row: &AnyRow) -> Result<Domain> {
         region: rows::get(row, "region")?,
         status: DomainStatus::parse(&status),
         return_path: rows::get(row, "return_path")?,
-        open_tracking: flag(row, "open_tracking")?,
-        click_tracking: flag(row, "click_tracking")?,
+        open_tracking: rows::flag(row, "open_tracking")?,
+        click_tracking: rows::flag(row, "click_tracking")?,
         tls: Tls::parse(&tls).unwrap_or_default(),
-        sending: flag(row, "sending")?,
-        receiving: flag(row, "receiving")?,
+        sending: rows::flag(row, "sending")?,
+        receiving: rows::flag(row, "receiving")?,
         tracking_subdomain: rows::get(row, "tracking_subdomain")?,
         selector: rows::get(row, "selector")?,
         checks: rows::json(row, "checks")?,

@@ -19,6 +19,11 @@ where
     row.try_get(column).map_err(db)
 }
 
+/// Reads a 0/1 integer column as a boolean.
+pub(crate) fn flag(row: &AnyRow, column: &str) -> Result<bool> {
+    Ok(get::<i32>(row, column)? != 0)
+}
+
 /// Reads a UUID column stored as text.
 pub(crate) fn uuid(row: &AnyRow, column: &str) -> Result<Uuid> {
     let raw: String = get(row, column)?;

@@ -15,7 +15,6 @@ use postline_core::{
 };
 use sqlx::{AssertSqlSafe, any::AnyRow};
 
-use super::flag;
 use crate::{Db, error::db, rows};
 
 pub(crate) const COLUMNS: &str =
@@ -28,7 +27,7 @@ pub(crate) fn contact_from(row: &AnyRow) -> Result<Contact> {
         email: rows::get(row, "email")?,
         first_name: rows::get(row, "first_name")?,
         last_name: rows::get(row, "last_name")?,
-        unsubscribed: flag(row, "unsubscribed")?,
+        unsubscribed: rows::flag(row, "unsubscribed")?,
         properties: rows::json(row, "properties")?,
         created_at: rows::time(row, "created_at")?,
         updated_at: rows::time(row, "updated_at")?,
@@ -51,6 +50,56 @@ async fn holder_of(
             .await
             .map_err(db)?;
     found.map(|raw| ContactId::parse(&raw)).transpose()
+}
+
+/// Inserts a contact unless the team already has a contact with its address; whether
+/// it did.
+pub(crate) async fn insert_row(tx: &mut sqlx::Transaction<'_, sqlx::Any>, c: &Contact) -> Result<bool> {
+    let inserted = sqlx::query(
+        "INSERT INTO contacts (id, team_id, email, email_key, first_name, last_name, unsubscribed, properties, \
+         created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) \
+         ON CONFLICT (team_id, email_key) DO NOTHING",
+    )
+    .bind(c.id.to_string())
+    .bind(c.team_id.to_string())
+    .bind(&c.email)
+    .bind(normalize(&c.email))
+    .bind(c.first_name.as_deref())
+    .bind(c.last_name.as_deref())
+    .bind(i32::from(c.unsubscribed))
+    .bind(rows::to_json(&c.properties))
+    .bind(to_micros(c.created_at))
+    .bind(to_micros(c.updated_at))
+    .execute(&mut **tx)
+    .await
+    .map_err(db)?;
+    Ok(inserted.rows_affected() == 1)
+}
+
+/// Adds a contact to segments of its team (another team's segment is skipped, an
+/// existing membership kept).
+pub(crate) async fn join_segments(
+    tx: &mut sqlx::Transaction<'_, sqlx::Any>,
+    team_id: TeamId,
+    contact: ContactId,
+    segments: &[SegmentId],
+    at: i64,
+) -> Result<()> {
+    for segment in segments {
+        sqlx::query(
+            "INSERT INTO segment_members (segment_id, contact_id, team_id, created_at) \
+             SELECT id, $2, $3, $4 FROM segments WHERE id = $1 AND team_id = $3 \
+             ON CONFLICT (segment_id, contact_id) DO NOTHING",
+        )
+        .bind(segment.to_string())
+        .bind(contact.to_string())
+        .bind(team_id.to_string())
+        .bind(at)
+        .execute(&mut **tx)
+        .await
+        .map_err(db)?;
+    }
+    Ok(())
 }
 
 pub(crate) async fn write_subscriptions(
@@ -92,44 +141,14 @@ impl ContactStore for Db {
         if let Some(existing) = holder_of(&mut tx, c.team_id, &c.email, None).await? {
             return Ok(ContactWrite::EmailTaken(existing));
         }
-        let inserted = sqlx::query(
-            "INSERT INTO contacts (id, team_id, email, email_key, first_name, last_name, unsubscribed, properties, \
-             created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) \
-             ON CONFLICT (team_id, email_key) DO NOTHING",
-        )
-        .bind(c.id.to_string())
-        .bind(c.team_id.to_string())
-        .bind(&c.email)
-        .bind(normalize(&c.email))
-        .bind(c.first_name.as_deref())
-        .bind(c.last_name.as_deref())
-        .bind(i32::from(c.unsubscribed))
-        .bind(rows::to_json(&c.properties))
-        .bind(to_micros(c.created_at))
-        .bind(to_micros(c.updated_at))
-        .execute(&mut *tx)
-        .await
-        .map_err(db)?;
-        if inserted.rows_affected() == 0 {
+        if !insert_row(&mut tx, c).await? {
             // Another node inserted the address between the check and the insert.
             drop(tx);
             let mut tx = self.pool.begin().await.map_err(db)?;
             let existing = holder_of(&mut tx, c.team_id, &c.email, None).await?;
             return Ok(existing.map_or(ContactWrite::NotFound, ContactWrite::EmailTaken));
         }
-        for segment in segments {
-            sqlx::query(
-                "INSERT INTO segment_members (segment_id, contact_id, team_id, created_at) \
-                 SELECT id, $2, $3, $4 FROM segments WHERE id = $1 AND team_id = $3",
-            )
-            .bind(segment.to_string())
-            .bind(c.id.to_string())
-            .bind(c.team_id.to_string())
-            .bind(to_micros(c.created_at))
-            .execute(&mut *tx)
-            .await
-            .map_err(db)?;
-        }
+        join_segments(&mut tx, c.team_id, c.id, segments, to_micros(c.created_at)).await?;
         write_subscriptions(&mut tx, c.team_id, c.id, topics, to_micros(c.created_at)).await?;
         crate::webhooks::enqueue_event(&mut tx, c.team_id, event).await?;
         tx.commit().await.map_err(db)?;

@@ -5,6 +5,7 @@
 use async_trait::async_trait;
 use postline_core::{
     Error, Result,
+    audience::Contact,
     audience::imports::{CHUNK_BYTES, ContactImport, ImportCounts, ImportStatus, OnConflict, RowError, parse_options},
     clock::{Timestamp, to_micros},
     delivery::suppression::normalize,
@@ -15,7 +16,7 @@ use postline_core::{
 use serde_json::{Map, Value};
 use sqlx::{AssertSqlSafe, any::AnyRow};
 
-use super::contacts::write_subscriptions;
+use super::contacts::{insert_row, join_segments, write_subscriptions};
 use crate::{Backend, Db, error::db, rows};
 
 const COLUMNS: &str = "id, team_id, status, fields, total, created, updated, skipped, failed, rows_done, file_bytes, \
@@ -69,25 +70,24 @@ async fn write_row(
         .await
         .map_err(db)?;
     let Some(existing) = existing else {
-        let id = ContactId::new();
-        sqlx::query(
-            "INSERT INTO contacts (id, team_id, email, email_key, first_name, last_name, unsubscribed, properties, \
-             created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $9)",
-        )
-        .bind(id.to_string())
-        .bind(import.team_id.to_string())
-        .bind(&row.email)
-        .bind(normalize(&row.email))
-        .bind(row.first_name.as_deref())
-        .bind(row.last_name.as_deref())
-        .bind(i32::from(row.unsubscribed.unwrap_or(false)))
-        .bind(rows::to_json(&row.properties))
-        .bind(at)
-        .execute(&mut **tx)
-        .await
-        .map_err(db)?;
+        let contact = Contact {
+            id: ContactId::new(),
+            team_id: import.team_id,
+            email: row.email.clone(),
+            first_name: row.first_name.clone(),
+            last_name: row.last_name.clone(),
+            unsubscribed: row.unsubscribed.unwrap_or(false),
+            properties: row.properties.clone(),
+            created_at: batch.at,
+            updated_at: batch.at,
+        };
+        // Not inserted: another writer created the address since the lookup.
+        if !insert_row(tx, &contact).await? {
+            counts.skipped += 1;
+            return Ok(None);
+        }
         counts.created += 1;
-        return Ok(Some(id));
+        return Ok(Some(contact.id));
     };
     if import.options.on_conflict == OnConflict::Skip {
         counts.skipped += 1;
@@ -235,20 +235,7 @@ impl ContactImportStore for Db {
         };
         for row in &batch.rows {
             let Some(contact) = write_row(&mut tx, batch, row, &mut added).await? else { continue };
-            for segment in &import.options.segments {
-                sqlx::query(
-                    "INSERT INTO segment_members (segment_id, contact_id, team_id, created_at) \
-                     SELECT id, $2, $3, $4 FROM segments WHERE id = $1 AND team_id = $3 \
-                     ON CONFLICT (segment_id, contact_id) DO NOTHING",
-                )
-                .bind(segment.to_string())
-                .bind(contact.to_string())
-                .bind(import.team_id.to_string())
-                .bind(to_micros(batch.at))
-                .execute(&mut *tx)
-                .await
-                .map_err(db)?;
-            }
+            join_segments(&mut tx, import.team_id, contact, &import.options.segments, to_micros(batch.at)).await?;
             write_subscriptions(&mut tx, import.team_id, contact, &import.options.topics, to_micros(batch.at)).await?;
         }
         for error in batch.errors.iter().take(batch.keep_errors) {

@@ -7,13 +7,3 @@ mod imports;
 mod properties;
 mod segments;
 mod topics;
-
-use postline_core::Result;
-use sqlx::any::AnyRow;
-
-use crate::rows;
-
-/// A 0/1 integer column as a boolean.
-pub(crate) fn flag(row: &AnyRow, column: &str) -> Result<bool> {
-    Ok(rows::get::<i32>(row, column)? != 0)
-}
