@@ -35,7 +35,7 @@ pub fn contact_ref(identifier: &str) -> Result<ContactRef> {
 
 fn email(value: &Value) -> Result<String> {
     let raw = value.as_str().ok_or_else(|| Error::value("The `email` field must be a string."))?.trim();
-    if raw.len() > 320 || !valid_address(raw) {
+    if !valid_address(raw) {
         return Err(Error::value(format!("`{raw}` is not a valid email address.")));
     }
     Ok(raw.to_string())

@@ -9,7 +9,7 @@ use serde_json::{Map, Value};
 use super::{
     PropertyType,
     imports::{
-        BATCH_ROWS, ContactImport, ImportCounts, ImportStatus, Layout, MAX_ERRORS_KEPT, MAX_FILE_BYTES, RowError,
+        BATCH_ROWS, ContactImport, ImportCounts, ImportRow, ImportStatus, MAX_ERRORS_KEPT, MAX_FILE_BYTES, RowError,
         layout, parse_options, read_row,
     },
 };
@@ -186,7 +186,7 @@ impl Postline {
         progress: &(dyn Fn(&ContactImport) -> bool + Send + Sync),
     ) -> Result<Run> {
         let defined = self.defined_properties(import.team_id).await?;
-        let (batches, mut receiver) = tokio::sync::mpsc::channel::<Result<(Vec<Vec<String>>, u64)>>(2);
+        let (batches, mut receiver) = tokio::sync::mpsc::channel::<Parsed>(2);
         let reader = ChunkReader {
             store: self.store.clone(),
             runtime: tokio::runtime::Handle::current(),
@@ -195,15 +195,16 @@ impl Postline {
             chunk: Vec::new(),
             at: 0,
         };
-        // CSV parsing is blocking I/O over the store: it runs on its own thread and
-        // hands batches of raw records over, at most two ahead of the writer.
+        // Reading and parsing the CSV is blocking work over the store: it runs on its
+        // own thread and hands over batches of checked rows, at most two ahead of the
+        // writer. A file that stops being readable ends the import there.
         let columns = import.options.columns.clone();
         let skip = import.rows_done;
-        let parsing = tokio::task::spawn_blocking(move || -> Result<Layout> {
+        let parsing = tokio::task::spawn_blocking(move || -> Result<()> {
             let mut csv = csv_reader(reader);
             let header = header_of(&mut csv)?;
             let layout = layout(&header, columns.as_ref(), &defined)?;
-            let mut batch = Vec::with_capacity(BATCH_ROWS);
+            let mut parsed = Parsed::default();
             let mut row = 0u64;
             for record in csv.records() {
                 row += 1;
@@ -211,34 +212,24 @@ impl Postline {
                 if row <= skip {
                     continue;
                 }
-                batch.push(record.iter().map(str::to_string).collect());
-                if batch.len() == BATCH_ROWS && batches.blocking_send(Ok((std::mem::take(&mut batch), row))).is_err() {
-                    return Ok(layout);
+                let cells: Vec<String> = record.iter().map(str::to_string).collect();
+                match read_row(row, &cells, &layout) {
+                    Ok(valid) => parsed.rows.push(valid),
+                    Err(error) => parsed.errors.push(error),
+                }
+                parsed.last_row = row;
+                if parsed.rows.len() + parsed.errors.len() == BATCH_ROWS
+                    && batches.blocking_send(std::mem::take(&mut parsed)).is_err()
+                {
+                    return Ok(());
                 }
             }
-            if !batch.is_empty() {
-                let _ = batches.blocking_send(Ok((batch, row)));
+            if parsed.last_row > 0 {
+                let _ = batches.blocking_send(parsed);
             }
-            Ok(layout)
+            Ok(())
         });
-        // The layout is needed before the first batch: read the header here too (it
-        // is the first chunk, already small).
-        let header = {
-            let first = self.store.import_chunk(import.id, 0).await?.unwrap_or_default();
-            header_of(&mut csv_reader(first.as_slice()))?
-        };
-        let layout = layout(&header, import.options.columns.as_ref(), &self.defined_properties(import.team_id).await?)?;
-        while let Some(next) = receiver.recv().await {
-            let (records, last_row) = next?;
-            let first_row = last_row + 1 - records.len() as u64;
-            let mut rows = Vec::with_capacity(records.len());
-            let mut errors = Vec::new();
-            for (offset, record) in records.iter().enumerate() {
-                match read_row(first_row + offset as u64, record, &layout) {
-                    Ok(row) => rows.push(row),
-                    Err(error) => errors.push(error),
-                }
-            }
+        while let Some(Parsed { rows, errors, last_row }) = receiver.recv().await {
             let now = self.clock.now();
             let kept_so_far = import.counts.failed as usize;
             let batch = ImportBatch {
@@ -269,6 +260,15 @@ impl Postline {
         progress(&import);
         Ok(Run::Finished)
     }
+}
+
+/// A batch of rows read from the file, ready to write.
+#[derive(Default)]
+struct Parsed {
+    rows: Vec<ImportRow>,
+    errors: Vec<RowError>,
+    /// The number of the batch's last data row.
+    last_row: u64,
 }
 
 /// How a run of one import ended.

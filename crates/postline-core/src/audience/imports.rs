@@ -312,7 +312,7 @@ pub fn read_row(row: u64, record: &[String], layout: &Layout) -> std::result::Re
     if email.is_empty() {
         return Err(fail("the email is empty".into()));
     }
-    if email.len() > 320 || !crate::emails::address::valid_address(&email) {
+    if !crate::emails::address::valid_address(&email) {
         return Err(fail(format!("`{email}` is not a valid email address")));
     }
     let name = |at: Option<usize>| {

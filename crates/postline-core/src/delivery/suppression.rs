@@ -107,7 +107,7 @@ fn suppression_ref(identifier: &str) -> Result<SuppressionRef> {
 
 fn address(value: &Value) -> Result<String> {
     let raw = value.as_str().ok_or_else(|| Error::value("Each email must be a string."))?;
-    if raw.len() > 320 || !valid_address(raw.trim()) {
+    if !valid_address(raw.trim()) {
         return Err(Error::value(format!("`{raw}` is not a valid email address.")));
     }
     Ok(normalize(raw))
