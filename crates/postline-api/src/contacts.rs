@@ -45,6 +45,11 @@ pub(crate) fn contact_detail(c: &Contact) -> Value {
     body
 }
 
+/// What deleting a contact answers (the SDKs also read `contact`).
+pub(crate) fn contact_deleted(c: &Contact) -> Value {
+    json!({"object": "contact", "id": c.id, "contact": c.id, "deleted": true})
+}
+
 fn segment_filter(params: &Params) -> Result<Option<SegmentId>, ApiError> {
     let raw = params.0.get("segment_id").or_else(|| params.0.get("audience_id"));
     Ok(raw.map(|r| SegmentId::parse(r)).transpose()?)
@@ -95,7 +100,7 @@ pub async fn remove(
     Path(id): Path<String>,
 ) -> Result<Json<Value>, ApiError> {
     let contact = state.postline.delete_contact(p.team_id, &id).await?;
-    Ok(Json(json!({"object": "contact", "id": contact.id, "contact": contact.id, "deleted": true})))
+    Ok(Json(contact_deleted(&contact)))
 }
 
 /// `GET /contacts/{id}/segments`

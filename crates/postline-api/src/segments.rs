@@ -14,7 +14,7 @@ use serde_json::{Value, json};
 use crate::{
     AppState,
     auth::Manager,
-    contacts::{contact_detail, contact_summary},
+    contacts::{contact_deleted, contact_detail, contact_summary},
     error::ApiError,
     extract::{JsonBody, Params, require_object},
     wire,
@@ -149,9 +149,8 @@ pub async fn create_contact(
     JsonBody(body): JsonBody,
 ) -> Result<(StatusCode, Json<Value>), ApiError> {
     require_object(&body)?;
-    let segment = SegmentId::parse(&id)?;
-    state.postline.get_segment(p.team_id, segment).await?;
-    let contact = state.postline.create_contact(p.team_id, &body, Some(segment)).await?;
+    // `create_contact` checks the segment exists along with any others named.
+    let contact = state.postline.create_contact(p.team_id, &body, Some(SegmentId::parse(&id)?)).await?;
     Ok((StatusCode::CREATED, Json(json!({"object": "contact", "id": contact.id}))))
 }
 
@@ -186,5 +185,5 @@ pub async fn remove_contact(
 ) -> Result<Json<Value>, ApiError> {
     SegmentId::parse(&id)?;
     let contact = state.postline.delete_contact(p.team_id, &contact).await?;
-    Ok(Json(json!({"object": "contact", "id": contact.id, "contact": contact.id, "deleted": true})))
+    Ok(Json(contact_deleted(&contact)))
 }
