@@ -15,5 +15,6 @@ mod idempotency;
 mod imports;
 mod sandbox;
 mod schedule;
+mod segments;
 mod suppressions;
 mod webhooks;
