@@ -25,14 +25,9 @@ impl Server {
         self.child.id()
     }
 
-    /// Resident memory now (`VmRSS`) or at its peak so far (`VmHWM`), in MiB.
+    /// Resident memory now (`VmRSS:`) or at its peak so far (`VmHWM:`), in MiB.
     pub fn rss_mib(&self, field: &str) -> f64 {
-        std::fs::read_to_string(format!("/proc/{}/status", self.pid()))
-            .ok()
-            .and_then(|s| {
-                s.lines().find(|l| l.starts_with(field)).and_then(|l| l.split_whitespace().nth(1)?.parse().ok())
-            })
-            .map_or(0.0, |kib: f64| kib / 1024.0)
+        postline_testkit::process::rss_mib(self.pid(), field)
     }
 }
 

@@ -106,6 +106,14 @@ impl Drop for ServerProcess {
     }
 }
 
+/// A process's resident memory in MiB: `VmRSS:` now, or `VmHWM:` (its peak so far).
+pub fn rss_mib(pid: u32, field: &str) -> f64 {
+    std::fs::read_to_string(format!("/proc/{pid}/status"))
+        .ok()
+        .and_then(|s| s.lines().find(|l| l.starts_with(field)).and_then(|l| l.split_whitespace().nth(1)?.parse().ok()))
+        .map_or(0.0, |kib: f64| kib / 1024.0)
+}
+
 /// The first `re_…` token in some printed lines.
 pub fn key_in(lines: &[String]) -> Option<String> {
     lines.iter().find_map(|l| l.split_whitespace().find(|w| w.starts_with("re_") && w.len() > 20).map(str::to_string))

@@ -133,6 +133,18 @@ impl SmtpSink {
         self.state.lock().unwrap().received.clone()
     }
 
+    /// How many times each `Subject:` arrived (tests give every email its own).
+    pub fn count_by_subject(&self) -> std::collections::HashMap<String, usize> {
+        let mut counts = std::collections::HashMap::new();
+        for message in &self.state.lock().unwrap().received {
+            let text = message.text();
+            if let Some(line) = text.lines().find(|l| l.starts_with("Subject: ")) {
+                *counts.entry(line["Subject: ".len()..].trim().to_string()).or_default() += 1;
+            }
+        }
+        counts
+    }
+
     /// How many messages were accepted so far (without copying them).
     pub fn count(&self) -> usize {
         self.state.lock().unwrap().received.len()

@@ -4,7 +4,7 @@
 
 use std::{process::ExitStatus, sync::mpsc, time::Duration};
 
-use postline_testkit::process::{ServerProcess as Server, command, key_in};
+use postline_testkit::process::{ServerProcess as Server, command, key_in, rss_mib};
 use serde_json::json;
 
 const BINARY: &str = env!("CARGO_BIN_EXE_postline");
@@ -383,16 +383,6 @@ fn contacts_are_handled_in_bulk_from_the_command_line() {
     assert_eq!(gone["name"], "not_found");
 }
 
-/// Peak resident memory of a process so far, in MiB.
-fn peak_rss_mib(pid: u32) -> f64 {
-    std::fs::read_to_string(format!("/proc/{pid}/status"))
-        .ok()
-        .and_then(|s| {
-            s.lines().find(|l| l.starts_with("VmHWM:")).and_then(|l| l.split_whitespace().nth(1)?.parse().ok())
-        })
-        .map_or(0.0, |kib: f64| kib / 1024.0)
-}
-
 #[test]
 fn a_hundred_thousand_row_import_stays_within_bounded_memory() {
     let dir = tempfile::tempdir().unwrap();
@@ -404,7 +394,7 @@ fn a_hundred_thousand_row_import_stays_within_bounded_memory() {
     for i in 0..rows {
         csv.push_str(&format!("person{i}@customers.example,First{i},Last{}\n", i % 977));
     }
-    let before = peak_rss_mib(server.child.id());
+    let before = rss_mib(server.child.id(), "VmHWM:");
     let form = reqwest::blocking::multipart::Form::new()
         .part("file", reqwest::blocking::multipart::Part::bytes(csv.clone().into_bytes()).file_name("people.csv"));
     let client = reqwest::blocking::Client::builder().timeout(std::time::Duration::from_secs(60)).build().unwrap();
@@ -432,7 +422,7 @@ fn a_hundred_thousand_row_import_stays_within_bounded_memory() {
         std::thread::sleep(std::time::Duration::from_millis(250));
     };
     assert_eq!(import["counts"]["created"], serde_json::json!(rows), "{import}");
-    let growth = peak_rss_mib(server.child.id()) - before;
+    let growth = rss_mib(server.child.id(), "VmHWM:") - before;
     println!("import of {rows} rows ({:.1} MiB): peak RSS grew by {growth:.1} MiB", csv.len() as f64 / 1048576.0);
     // The file itself is held while uploaded (~5 MiB, and its stored pieces); rows go
     // through in batches of 500. Holding every row at once would take far more.

@@ -8,7 +8,6 @@
 //! Runs when `POSTLINE_TEST_POSTGRES_URL` is set (CI sets it).
 
 use std::{
-    collections::HashMap,
     sync::{
         Arc, Mutex,
         atomic::{AtomicBool, AtomicUsize, Ordering},
@@ -123,23 +122,11 @@ impl Clients {
     }
 }
 
-/// How many times the sink received each subject.
-fn deliveries_by_subject(sink: &SmtpSink) -> HashMap<String, usize> {
-    let mut counts = HashMap::new();
-    for message in sink.received() {
-        let text = message.text();
-        if let Some(line) = text.lines().find(|l| l.starts_with("Subject: ")) {
-            *counts.entry(line["Subject: ".len()..].trim().to_string()).or_default() += 1;
-        }
-    }
-    counts
-}
-
 /// Waits (up to `limit`) until every subject has arrived; returns how many never did.
 fn wait_for_all(sink: &SmtpSink, subjects: &[String], limit: Duration) -> usize {
     let deadline = Instant::now() + limit;
     loop {
-        let counts = deliveries_by_subject(sink);
+        let counts = sink.count_by_subject();
         let missing = subjects.iter().filter(|s| !counts.contains_key(*s)).count();
         if missing == 0 || Instant::now() > deadline {
             return missing;
@@ -211,7 +198,7 @@ fn three_nodes_on_one_postgresql_deliver_every_email_once_and_survive_losing_one
     assert_eq!(clients.acked(), subjects.len());
     let missing = wait_for_all(&sink, &subjects, Duration::from_secs(300));
     let delivered_in = started.elapsed();
-    let counts = deliveries_by_subject(&sink);
+    let counts = sink.count_by_subject();
     let duplicates: Vec<_> = subjects.iter().filter(|s| counts.get(*s).copied().unwrap_or(0) > 1).collect();
     println!(
         "cluster: {} emails over {NODES} nodes accepted in {accepted_in:.1?}, delivered in {delivered_in:.1?}; \
@@ -248,7 +235,7 @@ fn three_nodes_on_one_postgresql_deliver_every_email_once_and_survive_losing_one
     clients.down[NODES - 1].store(true, Ordering::Relaxed);
     runtime.block_on(sending).unwrap();
     let missing = wait_for_all(&sink, &subjects, Duration::from_secs(120));
-    let counts = deliveries_by_subject(&sink);
+    let counts = sink.count_by_subject();
     let duplicates: usize = subjects.iter().map(|s| counts.get(s).copied().unwrap_or(0).saturating_sub(1)).sum();
     println!(
         "cluster: node {} killed after {} of {} emails; {missing} missing, {duplicates} duplicate deliveries \

@@ -4,7 +4,6 @@
 //! counted and reported (at-least-once: only copies in flight at a kill may repeat).
 
 use std::{
-    collections::HashMap,
     sync::{
         Arc, Mutex,
         atomic::{AtomicBool, Ordering},
@@ -96,26 +95,16 @@ fn every_acknowledged_email_is_delivered_despite_repeated_kill_9() {
     assert!(acked.len() > 100, "the load was real: {} accepted", acked.len());
 
     let deadline = Instant::now() + Duration::from_secs(90);
-    let subject_counts = || -> HashMap<String, usize> {
-        let mut counts = HashMap::new();
-        for message in sink.received() {
-            let text = message.text();
-            if let Some(line) = text.lines().find(|l| l.starts_with("Subject: ")) {
-                *counts.entry(line["Subject: ".len()..].trim().to_string()).or_default() += 1;
-            }
-        }
-        counts
-    };
     let mut missing;
     loop {
-        let counts = subject_counts();
+        let counts = sink.count_by_subject();
         missing = acked.iter().filter(|s| !counts.contains_key(*s)).count();
         if missing == 0 || Instant::now() > deadline {
             break;
         }
         std::thread::sleep(Duration::from_millis(250));
     }
-    let counts = subject_counts();
+    let counts = sink.count_by_subject();
     let duplicates: usize = counts.values().map(|n| n - 1).sum();
     println!(
         "kill test: {} accepted, {kills} SIGKILLs, {missing} missing, {duplicates} duplicate deliveries",
