@@ -8,7 +8,7 @@ use async_trait::async_trait;
 use postline_core::{
     Result,
     clock::{Timestamp, to_micros},
-    delivery::suppression::normalize,
+    delivery::suppression::{Suppression, normalize},
     delivery::{ClaimedDelivery, DeliveryOutcome},
     emails::{RecipientKind, Route},
     ids::{DeliveryId, EmailId, TeamId},
@@ -138,19 +138,15 @@ async fn record_outcome(
         return Ok(false);
     }
     if let Some(reason) = outcome.suppress {
-        sqlx::query(
-            "INSERT INTO suppressions (team_id, email, reason, source_email_id, created_at, id) \
-             VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (team_id, email) DO NOTHING",
-        )
-        .bind(claimed.team_id.to_string())
-        .bind(normalize(&claimed.recipient))
-        .bind(reason.as_str())
-        .bind(claimed.email_id.to_string())
-        .bind(to_micros(now))
-        .bind(postline_core::ids::SuppressionId::new().to_string())
-        .execute(&mut **tx)
-        .await
-        .map_err(db)?;
+        let entry = Suppression {
+            id: postline_core::ids::SuppressionId::new(),
+            team_id: claimed.team_id,
+            email: normalize(&claimed.recipient),
+            reason,
+            source_email_id: Some(claimed.email_id),
+            created_at: now,
+        };
+        crate::suppressions::insert(tx, &entry).await?;
     }
     for event in &outcome.events {
         writer::insert_event(tx, subscribers, claimed.team_id, event).await?;

@@ -51,6 +51,24 @@ async fn find(
     row.as_ref().map(suppression_from).transpose()
 }
 
+/// Puts an address on the list unless it is there already (the first entry stays).
+pub(crate) async fn insert(tx: &mut sqlx::Transaction<'_, sqlx::Any>, entry: &Suppression) -> Result<()> {
+    sqlx::query(
+        "INSERT INTO suppressions (id, team_id, email, reason, source_email_id, created_at) \
+         VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (team_id, email) DO NOTHING",
+    )
+    .bind(entry.id.to_string())
+    .bind(entry.team_id.to_string())
+    .bind(&entry.email)
+    .bind(entry.reason.as_str())
+    .bind(entry.source_email_id.map(|id| id.to_string()))
+    .bind(to_micros(entry.created_at))
+    .execute(&mut **tx)
+    .await
+    .map_err(db)?;
+    Ok(())
+}
+
 #[async_trait]
 impl SuppressionStore for Db {
     async fn add_suppressions(&self, entries: &[Suppression]) -> Result<Vec<Suppression>> {
@@ -58,19 +76,7 @@ impl SuppressionStore for Db {
         let mut tx = self.pool.begin().await.map_err(db)?;
         let mut kept = Vec::with_capacity(entries.len());
         for entry in entries {
-            sqlx::query(
-                "INSERT INTO suppressions (id, team_id, email, reason, source_email_id, created_at) \
-                 VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (team_id, email) DO NOTHING",
-            )
-            .bind(entry.id.to_string())
-            .bind(entry.team_id.to_string())
-            .bind(&entry.email)
-            .bind(entry.reason.as_str())
-            .bind(entry.source_email_id.map(|id| id.to_string()))
-            .bind(to_micros(entry.created_at))
-            .execute(&mut *tx)
-            .await
-            .map_err(db)?;
+            insert(&mut tx, entry).await?;
             let stored = find(&mut *tx, entry.team_id, &SuppressionRef::Email(entry.email.clone())).await?;
             kept.push(stored.unwrap_or_else(|| entry.clone()));
         }
