@@ -86,8 +86,7 @@ impl Postline {
             Some(domain) => domain,
             None => {
                 let domain = Domain::added(team_id, input, self.settings.dkim_selector.clone(), now);
-                self.store.insert_domain(&domain, None).await?;
-                self.domain_cache.clear();
+                self.changing_domains(self.store.insert_domain(&domain, None)).await?;
                 domain
             }
         };

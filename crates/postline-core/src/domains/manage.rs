@@ -103,8 +103,7 @@ impl Postline {
         let domain = Domain::added(team_id, input, key.selector, now);
         let view = self.domain_view(domain).await?;
         let event = crate::webhooks::domain_event("domain.created", &view, now);
-        self.store.insert_domain(&view.domain, Some(&event)).await?;
-        self.domain_cache.clear();
+        self.changing_domains(self.store.insert_domain(&view.domain, Some(&event))).await?;
         Ok(view)
     }
 
@@ -145,8 +144,7 @@ impl Postline {
         }
         let view = self.domain_view(domain).await?;
         let event = crate::webhooks::domain_event("domain.updated", &view, self.clock.now());
-        self.store.save_domain(&view.domain, Some(&event)).await?;
-        self.domain_cache.clear();
+        self.changing_domains(self.store.save_domain(&view.domain, Some(&event))).await?;
         Ok(view.domain)
     }
 
@@ -154,8 +152,7 @@ impl Postline {
     pub async fn delete_domain(&self, team_id: TeamId, id: DomainId) -> Result<()> {
         let view = self.domain_view(self.get_domain(team_id, id).await?).await?;
         let event = crate::webhooks::domain_event("domain.deleted", &view, self.clock.now());
-        let deleted = self.store.delete_domain(team_id, id, Some(&event)).await?;
-        self.domain_cache.clear();
+        let deleted = self.changing_domains(self.store.delete_domain(team_id, id, Some(&event))).await?;
         if deleted { Ok(()) } else { Err(Error::NotFound("Domain")) }
     }
 
@@ -170,8 +167,7 @@ impl Postline {
             domain.failing_since = None;
         }
         domain.next_check_at = Some(now);
-        self.store.save_domain(&domain, None).await?;
-        self.domain_cache.clear();
+        self.changing_domains(self.store.save_domain(&domain, None)).await?;
         self.domain_wake.notify_one();
         Ok(())
     }
@@ -332,18 +328,20 @@ impl Postline {
     }
 
     async fn save_checked(&self, domain: Domain, before: DomainStatus) -> Result<()> {
-        let saved = self.save_checked_uncached(domain, before).await;
-        self.domain_cache.clear();
-        saved
-    }
-
-    async fn save_checked_uncached(&self, domain: Domain, before: DomainStatus) -> Result<()> {
         if domain.status == before {
-            return self.store.save_domain(&domain, None).await;
+            return self.changing_domains(self.store.save_domain(&domain, None)).await;
         }
         let view = self.domain_view(domain).await?;
         let event = crate::webhooks::domain_event("domain.updated", &view, self.clock.now());
-        self.store.save_domain(&view.domain, Some(&event)).await
+        self.changing_domains(self.store.save_domain(&view.domain, Some(&event))).await
+    }
+
+    /// Runs a write to domains, then forgets the cached sending domains, so this
+    /// node's next send sees the change (every domain write goes through here).
+    pub(crate) async fn changing_domains<T>(&self, write: impl std::future::Future<Output = Result<T>>) -> Result<T> {
+        let written = write.await;
+        self.domain_cache.clear();
+        written
     }
 
     /// The domain a request sends from, through the one-second cache (every send
