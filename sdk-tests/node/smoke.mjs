@@ -153,6 +153,17 @@ async function checks() {
   await ok(resend.segments.remove(other.id));
   await ok(resend.contactProperties.remove(property.id));
 
+  // contact imports: a multipart CSV (a Blob, the column map built from camelCase)
+  const imported = await ok(resend.contacts.imports.create({
+    file: new Blob(["E-mail,Given\nivy+node@example.com,Ivy\nnot-an-address,X\n"], { type: "text/csv" }),
+    columnMap: { email: "E-mail", firstName: "Given" }, onConflict: "upsert",
+  }));
+  await until(async () => (await ok(resend.contacts.imports.get(imported.id))).status === "completed", "import completed");
+  assert.deepEqual((await ok(resend.contacts.imports.get(imported.id))).counts,
+    { total: 2, created: 1, updated: 0, skipped: 0, failed: 1 });
+  assert.equal((await ok(resend.contacts.get({ email: "ivy+node@example.com" }))).first_name, "Ivy");
+  assert.ok((await ok(resend.contacts.imports.list())).data.some((i) => i.id === imported.id));
+
   // suppressions: the list the MTA consults
   const suppressed = await ok(resend.suppressions.add({ email: "gone+node@example.com" }));
   assert.equal((await ok(resend.suppressions.get("gone+node@example.com"))).id, suppressed.id);

@@ -138,6 +138,18 @@ def main():
     resend.Segments.remove(other["id"])
     resend.ContactProperties.remove(prop["id"])
 
+    imported = resend.Contacts.Imports.create({
+        "file": b"Mail,First\nivy+py@example.com,Ivy\nnot-an-address,X\n",
+        "column_map": {"email": "Mail", "first_name": "First"},
+    })
+    for _ in range(100):
+        if resend.Contacts.Imports.get(imported["id"])["status"] == "completed":
+            break
+        time.sleep(0.1)
+    counts = resend.Contacts.Imports.get(imported["id"])["counts"]
+    assert counts == {"total": 2, "created": 1, "updated": 0, "skipped": 0, "failed": 1}, counts
+    assert resend.Contacts.get(email="ivy+py@example.com")["first_name"] == "Ivy"
+
     suppressed = resend.Suppressions.add({"email": "gone+py@example.com"})
     assert resend.Suppressions.get("gone+py@example.com")["id"] == suppressed["id"]
     assert resend.Suppressions.list({"origin": "manual"})["data"][0]["email"] == "gone+py@example.com"
