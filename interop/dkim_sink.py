@@ -5,7 +5,8 @@ Usage: dkim_sink.py PORT DNS_JSON
   PORT      loopback port to listen on
   DNS_JSON  a JSON object mapping DNS names (e.g. "resend._domainkey.acme.dev.")
             to TXT record values, standing in for DNS.
-Prints one JSON line per signature: {"algorithm", "domain", "selector", "valid"},
+Prints one JSON line per signature: {"algorithm", "domain", "selector",
+"signed_headers" (the h= tag's names, lower-cased), "valid"},
 then exits 0 if every signature verified, 1 otherwise.
 """
 
@@ -59,6 +60,9 @@ async def main(port, records):
             "algorithm": tags.get(b"a", b"").decode().strip(),
             "domain": tags.get(b"d", b"").decode().strip(),
             "selector": tags.get(b"s", b"").decode().strip(),
+            "signed_headers": [
+                name.strip().lower() for name in re.sub(rb"\s", b"", tags.get(b"h", b"")).decode().split(":")
+            ],
             "valid": bool(valid),
         })
     for result in results:

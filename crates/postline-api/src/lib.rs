@@ -15,11 +15,14 @@ mod domains;
 mod emails;
 pub mod error;
 pub mod extract;
+mod preferences_page;
 mod public;
 pub mod rate_limit;
 mod segments;
 mod suppressions;
 mod topics;
+mod unsubscribe;
+mod unsubscribe_page;
 mod webhooks;
 mod wire;
 
@@ -106,6 +109,7 @@ pub fn router(state: AppState) -> Router {
         .route("/suppressions/{id}", get(suppressions::get).delete(suppressions::remove))
         .route("/topics", post(topics::create).get(topics::list))
         .route("/topics/{id}", get(topics::get).patch(topics::update).delete(topics::remove))
+        .route("/unsubscribe-page", get(unsubscribe_page::get).patch(unsubscribe_page::update))
         .layer(DefaultBodyLimit::max(MAX_BODY));
     // Contact imports carry a file of up to 50 MB in a multipart form.
     let importing = Router::new()
@@ -120,6 +124,10 @@ pub fn router(state: AppState) -> Router {
         .merge(authenticated)
         .route("/shared", get(public::shared_email))
         .route("/downloads/attachments", get(public::download))
+        .route(
+            "/unsubscribe/{token}",
+            get(unsubscribe::page).post(unsubscribe::submit).layer(DefaultBodyLimit::max(unsubscribe::MAX_FORM_BYTES)),
+        )
         .route("/health", get(health))
         .route("/metrics", get(metrics))
         .fallback(not_found)

@@ -22,6 +22,8 @@ pub enum Purpose {
     ShareEmail,
     /// The content of one attachment.
     AttachmentDownload,
+    /// One recipient's unsubscribe link and preferences page for one send.
+    Unsubscribe,
 }
 
 impl Purpose {
@@ -29,6 +31,7 @@ impl Purpose {
         match self {
             Purpose::ShareEmail => "share-email",
             Purpose::AttachmentDownload => "attachment-download",
+            Purpose::Unsubscribe => "unsubscribe",
         }
     }
 }

@@ -12,7 +12,7 @@ use crate::{
     Result,
     api_keys::{ApiKey, NewApiKey},
     audience::{
-        Contact, ContactProperty, Segment, Subscription, Topic,
+        Contact, ContactProperty, Segment, Subscription, Topic, TopicConsent,
         imports::{ContactImport, ImportCounts, ImportRow, ImportStatus, RowError},
     },
     clock::Timestamp,
@@ -263,6 +263,9 @@ pub trait IdempotencyStore {
 pub trait SettingsStore {
     /// The named secret, created (randomly, once, race-free across nodes) on first use.
     async fn secret(&self, name: &str) -> Result<Vec<u8>>;
+    /// A team's unsubscribe-page branding as saved (JSON), if it ever saved one.
+    async fn unsubscribe_page(&self, team_id: TeamId) -> Result<Option<serde_json::Value>>;
+    async fn save_unsubscribe_page(&self, team_id: TeamId, page: &serde_json::Value, at: Timestamp) -> Result<()>;
 }
 
 /// Everything the domain needs from persistence.
@@ -435,8 +438,14 @@ pub trait ContactStore {
         segment: Option<SegmentId>,
         page: &PageRequest,
     ) -> Result<Page<Contact>>;
-    /// Saves a changed contact with its `contact.updated` event.
-    async fn save_contact(&self, contact: &Contact, event: &OutboxEvent) -> Result<ContactWrite>;
+    /// Saves a changed contact, with topic choices (replacing earlier ones for the
+    /// same topics) and its `contact.updated` event, in one transaction.
+    async fn save_contact(
+        &self,
+        contact: &Contact,
+        choices: &[(TopicId, Subscription)],
+        event: &OutboxEvent,
+    ) -> Result<ContactWrite>;
     async fn delete_contact(&self, team_id: TeamId, id: ContactId, event: &OutboxEvent) -> Result<bool>;
     /// The ids of the segments a contact is in, oldest membership first.
     async fn contact_segment_ids(&self, team_id: TeamId, contact: ContactId) -> Result<Vec<SegmentId>>;
@@ -480,6 +489,10 @@ pub trait TopicStore {
     async fn delete_topic(&self, team_id: TeamId, id: TopicId) -> Result<bool>;
     /// A contact's own choices (topics it never chose are not listed).
     async fn contact_subscriptions(&self, team_id: TeamId, contact: ContactId) -> Result<Vec<(TopicId, Subscription)>>;
+    /// Whether an address may get email scoped to a topic: the topic's default and,
+    /// when the address is a contact, its global unsubscribe and own choice. `None`
+    /// if the topic does not exist (any more).
+    async fn topic_consent(&self, team_id: TeamId, topic: TopicId, email: &str) -> Result<Option<TopicConsent>>;
     /// Records a contact's choices (replacing earlier ones for the same topics).
     async fn set_subscriptions(
         &self,

@@ -25,10 +25,17 @@ fn address_list(raws: &[String]) -> Address<'static> {
     Address::new_list(raws.iter().map(|r| address(r)).collect())
 }
 
+/// Where the body mentions the recipient's unsubscribe link (Resend's placeholder).
+pub const UNSUBSCRIBE_PLACEHOLDER: &str = "{{{RESEND_UNSUBSCRIBE_URL}}}";
+
 /// The body tree: (text | html | alternative), related with inline parts, mixed with files.
-fn body(email: &Email, attachments: &[AttachmentContent]) -> MimePart<'static> {
-    let text = email.text.clone().map(|t| MimePart::new("text/plain", BodyPart::Text(t.into())));
-    let html = email.html.clone().map(|h| MimePart::new("text/html", BodyPart::Text(h.into())));
+fn body(email: &Email, attachments: &[AttachmentContent], unsubscribe: Option<&str>) -> MimePart<'static> {
+    let personal = |content: &String| match unsubscribe {
+        Some(url) => content.replace(UNSUBSCRIBE_PLACEHOLDER, url),
+        None => content.clone(),
+    };
+    let text = email.text.as_ref().map(|t| MimePart::new("text/plain", BodyPart::Text(personal(t).into())));
+    let html = email.html.as_ref().map(|h| MimePart::new("text/html", BodyPart::Text(personal(h).into())));
     let mut content = match (text, html) {
         (Some(text), Some(html)) => MimePart::new("multipart/alternative", vec![text, html]),
         (Some(text), None) => text,
@@ -67,8 +74,10 @@ fn body(email: &Email, attachments: &[AttachmentContent]) -> MimePart<'static> {
     }
 }
 
-/// Renders the message, unsigned.
-pub fn render(email: &Email, attachments: &[AttachmentContent]) -> Result<Vec<u8>> {
+/// Renders the message, unsigned. With a recipient's `unsubscribe` link, the message
+/// carries it in `List-Unsubscribe` with RFC 8058 one-click (unless the caller set
+/// its own `List-Unsubscribe`) and in place of the body's placeholder.
+pub fn render(email: &Email, attachments: &[AttachmentContent], unsubscribe: Option<&str>) -> Result<Vec<u8>> {
     let message_id = email.message_id.trim_start_matches('<').trim_end_matches('>').to_string();
     let mut builder = MessageBuilder::new()
         .from(address(&email.from))
@@ -87,8 +96,16 @@ pub fn render(email: &Email, attachments: &[AttachmentContent]) -> Result<Vec<u8
     for header in &email.headers {
         builder = builder.header(header.name.clone(), mail_builder::headers::text::Text::new(header.value.clone()));
     }
+    let own_list_unsubscribe = email.headers.iter().any(|h| h.name.eq_ignore_ascii_case("List-Unsubscribe"));
+    if let Some(url) = unsubscribe
+        && !own_list_unsubscribe
+    {
+        builder = builder
+            .header("List-Unsubscribe", Raw::new(format!("<{url}>")))
+            .header("List-Unsubscribe-Post", Raw::new("List-Unsubscribe=One-Click"));
+    }
     builder
-        .body(body(email, attachments))
+        .body(body(email, attachments, unsubscribe))
         .write_to_vec()
         .map_err(|e| Error::Internal(format!("rendering MIME failed: {e}")))
 }
@@ -146,7 +163,7 @@ mod tests {
             attachment(&email, Disposition::Inline, "logo.png", Some("logo")),
             attachment(&email, Disposition::Attachment, "invoice.pdf", None),
         ];
-        let mime = String::from_utf8(render(&email, &files).unwrap()).unwrap();
+        let mime = String::from_utf8(render(&email, &files, None).unwrap()).unwrap();
         let mixed = mime.find("multipart/mixed").unwrap();
         let related = mime.find("multipart/related").unwrap();
         let alternative = mime.find("multipart/alternative").unwrap();
@@ -165,8 +182,27 @@ mod tests {
     fn a_text_only_email_is_a_single_part() {
         let mut email = email();
         email.html = None;
-        let mime = String::from_utf8(render(&email, &[]).unwrap()).unwrap();
+        let mime = String::from_utf8(render(&email, &[], None).unwrap()).unwrap();
         assert!(mime.contains("Content-Type: text/plain"));
         assert!(!mime.contains("multipart"));
+        assert!(!mime.contains("List-Unsubscribe"), "only emails with an unsubscribe link carry the headers");
+    }
+
+    #[test]
+    fn an_unsubscribe_link_goes_in_the_list_headers_and_the_placeholder() {
+        let mut email = email();
+        email.headers.clear();
+        email.text = Some(format!("Leave: {UNSUBSCRIBE_PLACEHOLDER}"));
+        email.html = Some(format!("<a href=\"{UNSUBSCRIBE_PLACEHOLDER}\">Leave</a>"));
+        let url = "https://mail.acme.dev/unsubscribe/abc.def";
+        let mime = String::from_utf8(render(&email, &[], Some(url)).unwrap()).unwrap();
+        assert!(mime.contains(&format!("List-Unsubscribe: <{url}>\r\n")), "{mime}");
+        assert!(mime.contains("List-Unsubscribe-Post: List-Unsubscribe=One-Click\r\n"), "{mime}");
+        assert!(!mime.contains(UNSUBSCRIBE_PLACEHOLDER), "{mime}");
+        assert_eq!(mime.matches(url).count(), 3, "{mime}");
+        email.headers = vec![Header { name: "list-unsubscribe".into(), value: "<mailto:leave@acme.dev>".into() }];
+        let own = String::from_utf8(render(&email, &[], Some(url)).unwrap()).unwrap();
+        assert!(!own.contains(&format!("<{url}>")), "the caller's own List-Unsubscribe wins: {own}");
+        assert!(!own.contains("List-Unsubscribe-Post"), "{own}");
     }
 }

@@ -3,7 +3,8 @@
 //! A round's rows are grouped by (email, recipient domain); each group is one SMTP
 //! transaction with one RCPT per recipient. Groups run concurrently up to the
 //! configured limit. Each email is rendered and signed once per round (shared by its
-//! groups) and again on a retry; nothing per message is written back but the outcome.
+//! groups; once per recipient when it carries the recipient's unsubscribe link) and
+//! again on a retry; nothing per message is written back but the outcome.
 //! What every group of a round needs from the store — the sending domain's settings
 //! and signing key — is read once per round.
 
@@ -70,7 +71,7 @@ struct RoundCache {
     /// The round's emails, read in one query (or why they could not be).
     emails: std::result::Result<HashMap<EmailId, OutboundEmail>, String>,
     senders: Cells<(TeamId, String), Arc<Sender>>,
-    messages: Cells<EmailId, Arc<Prepared>>,
+    messages: Cells<(EmailId, Option<String>), Arc<Prepared>>,
 }
 
 /// Values made at most once each, by whichever task asks first.
@@ -80,11 +81,18 @@ fn cell<K: std::hash::Hash + Eq, V>(cells: &Cells<K, V>, key: K) -> Arc<OnceCell
     cells.lock().expect("round cache lock").entry(key).or_default().clone()
 }
 
-/// One SMTP transaction's worth of rows: one email, one recipient domain.
+/// One SMTP transaction's worth of rows: one email, one recipient domain (and one
+/// recipient when the message carries the recipient's own unsubscribe link).
 struct Group {
     email_id: EmailId,
     domain: String,
+    recipient: Option<String>,
     rows: Vec<ClaimedDelivery>,
+}
+
+/// Emails about a topic carry each recipient's unsubscribe link.
+fn has_unsubscribe_link(outbound: &OutboundEmail) -> bool {
+    outbound.email.topic_id.is_some()
 }
 
 impl SmtpTransport {
@@ -123,24 +131,28 @@ impl Transport for SmtpTransport {
     }
 
     async fn attempt(&self, rows: Vec<ClaimedDelivery>, report: postline_core::delivery::worker::Report) {
-        let mut groups: HashMap<(EmailId, String), Vec<ClaimedDelivery>> = HashMap::new();
+        let ids: Vec<EmailId> =
+            rows.iter().map(|row| row.email_id).collect::<std::collections::HashSet<_>>().into_iter().collect();
+        let emails: std::result::Result<HashMap<EmailId, OutboundEmail>, String> =
+            match self.inner.postline.outbound_emails(&ids).await {
+                Ok(found) => Ok(found.into_iter().map(|o| (o.email.id, o)).collect()),
+                Err(error) => Err(error.to_string()),
+            };
+        let mut groups: HashMap<(EmailId, String, Option<String>), Vec<ClaimedDelivery>> = HashMap::new();
         for row in rows {
             let domain = parse_mailbox(&row.recipient).map(|m| m.domain()).unwrap_or_default();
-            groups.entry((row.email_id, domain)).or_default().push(row);
+            // A message with an unsubscribe link is each recipient's own.
+            let personal = emails.as_ref().ok().and_then(|e| e.get(&row.email_id)).is_some_and(has_unsubscribe_link);
+            let recipient = personal.then(|| row.recipient.clone());
+            groups.entry((row.email_id, domain, recipient)).or_default().push(row);
         }
-        let ids: Vec<EmailId> =
-            groups.keys().map(|(id, _)| *id).collect::<std::collections::HashSet<_>>().into_iter().collect();
-        let emails = match self.inner.postline.outbound_emails(&ids).await {
-            Ok(found) => Ok(found.into_iter().map(|o| (o.email.id, o)).collect()),
-            Err(error) => Err(error.to_string()),
-        };
         let cache = Arc::new(RoundCache { emails, senders: Cells::default(), messages: Cells::default() });
         let mut tasks = JoinSet::new();
-        for ((email_id, domain), rows) in groups {
+        for ((email_id, domain, recipient), rows) in groups {
             let (inner, cache) = (self.inner.clone(), cache.clone());
             tasks.spawn(async move {
                 let _permit = inner.concurrency.clone().acquire_owned().await.expect("never closed");
-                inner.deliver(Group { email_id, domain, rows }, &cache).await
+                inner.deliver(Group { email_id, domain, recipient, rows }, &cache).await
             });
         }
         // Each transaction's outcomes are reported the moment it finishes.
@@ -181,7 +193,7 @@ impl Inner {
     async fn attempt_group(&self, group: &Group, cache: &RoundCache) -> Vec<AttemptResult> {
         let all = |result: AttemptResult| vec![result; group.rows.len()];
         let team_id = group.rows[0].team_id;
-        let prepared = match self.prepared(team_id, group.email_id, cache).await {
+        let prepared = match self.prepared(team_id, group.email_id, group.recipient.as_deref(), cache).await {
             Ok(prepared) => prepared,
             Err(error) => {
                 return all(AttemptResult::Deferred { reason: format!("could not prepare the message: {error}") });
@@ -235,9 +247,16 @@ impl Inner {
         all(AttemptResult::Deferred { reason: last_failure })
     }
 
-    /// The email rendered and signed, once per round however many groups it has.
-    async fn prepared(&self, team_id: TeamId, email_id: EmailId, cache: &RoundCache) -> Result<Arc<Prepared>> {
-        let cell = cell(&cache.messages, email_id);
+    /// The email rendered and signed, once per round however many groups it has
+    /// (once per recipient when it carries the recipient's unsubscribe link).
+    async fn prepared(
+        &self,
+        team_id: TeamId,
+        email_id: EmailId,
+        recipient: Option<&str>,
+        cache: &RoundCache,
+    ) -> Result<Arc<Prepared>> {
+        let cell = cell(&cache.messages, (email_id, recipient.map(str::to_string)));
         let prepared = cell
             .get_or_try_init(|| async {
                 let emails = cache.emails.as_ref().map_err(|e| postline_core::Error::Internal(e.clone()))?;
@@ -246,7 +265,11 @@ impl Inner {
                 let email = &outbound.email;
                 let sender_domain =
                     parse_mailbox(&email.from).map(|m| m.domain()).unwrap_or_else(|| "localhost".into());
-                let unsigned = message::render(email, &attachments)?;
+                let unsubscribe = recipient.map(|to| {
+                    let topic = email.topic_id.as_deref().and_then(|t| postline_core::ids::TopicId::parse(t).ok());
+                    self.postline.unsubscribe_url(team_id, Some(email.id), to, topic)
+                });
+                let unsigned = message::render(email, &attachments, unsubscribe.as_deref())?;
                 let message = match &self.sender(team_id, &sender_domain, cache).await?.signer {
                     Some(signer) => signer.sign(&unsigned)?,
                     None => unsigned,

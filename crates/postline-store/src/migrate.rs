@@ -19,10 +19,12 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
     (8, "audience", include_str!("../migrations/0008_audience.sql")),
     (9, "suppression_ids", include_str!("../migrations/0009_suppression_ids.sql")),
     (10, "contact_imports", include_str!("../migrations/0010_contact_imports.sql")),
+    (11, "unsubscribe", include_str!("../migrations/0011_unsubscribe.sql")),
 ];
 
-/// The newest schema version this binary knows.
-pub const LATEST: i64 = 10;
+/// The newest schema version this binary knows (the last migration's, so adding a
+/// migration cannot leave it behind).
+pub const LATEST: i64 = MIGRATIONS[MIGRATIONS.len() - 1].0;
 
 /// The migration's SQL for `backend`, with `--` comment lines removed (so a `;` in a
 /// comment cannot split a statement).

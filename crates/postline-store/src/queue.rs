@@ -11,7 +11,7 @@ use postline_core::{
     delivery::suppression::{Suppression, normalize},
     delivery::{ClaimedDelivery, DeliveryOutcome},
     emails::{RecipientKind, Route},
-    ids::{DeliveryId, EmailId, TeamId},
+    ids::{DeliveryId, EmailId, TeamId, TopicId},
     store::QueueStore,
 };
 use sqlx::Row;
@@ -41,7 +41,7 @@ impl QueueStore for Db {
                SELECT id FROM deliveries WHERE route = $4 AND status = 'queued' AND due_at <= $3 \
                AND (lease_until IS NULL OR lease_until < $3) AND (region IS NULL OR region = $6) \
                ORDER BY due_at, id LIMIT $5 {lock}) \
-             RETURNING id, email_id, team_id, recipient, kind, attempts, expires_at, due_at"
+             RETURNING id, email_id, team_id, recipient, kind, attempts, expires_at, due_at, topic_id"
         );
         let found = sqlx::query(AssertSqlSafe(sql))
             .bind(to_micros(lease_until))
@@ -72,6 +72,9 @@ impl QueueStore for Db {
                     expires_at: rows::opt_time(row, "expires_at")?
                         .unwrap_or(rows::time(row, "due_at")? + postline_core::Settings::DEFAULT_DELIVERY_EXPIRY),
                     lease_token: token.clone(),
+                    topic_id: rows::get::<Option<String>>(row, "topic_id")?
+                        .and_then(|raw| uuid::Uuid::parse_str(&raw).ok())
+                        .map(TopicId),
                 })
             })
             .collect::<Result<Vec<_>>>()?;

@@ -146,8 +146,8 @@ async fn insert_email(
     }
     for delivery in &new.deliveries {
         sqlx::query(
-            "INSERT INTO deliveries (id, email_id, team_id, recipient, kind, route, status, attempts, due_at, updated_at, expires_at, region) \
-             VALUES ($1, $2, $3, $4, $5, $6, 'queued', 0, $7, $8, $9, $10)",
+            "INSERT INTO deliveries (id, email_id, team_id, recipient, kind, route, status, attempts, due_at, updated_at, expires_at, region, topic_id) \
+             VALUES ($1, $2, $3, $4, $5, $6, 'queued', 0, $7, $8, $9, $10, $11)",
         )
         .bind(delivery.id.to_string())
         .bind(&email_id)
@@ -159,6 +159,7 @@ async fn insert_email(
         .bind(to_micros(email.created_at))
         .bind(to_micros(delivery.expires_at))
         .bind(delivery.region.as_deref())
+        .bind(email.topic_id.as_deref())
         .execute(&mut **tx)
         .await
         .map_err(db)?;

@@ -63,6 +63,10 @@ async fn dkim_signatures_verify_with_an_independent_verifier_after_delivery_to_a
     let mut lines = BufReader::new(sink.stdout.take().unwrap()).lines();
     assert_eq!(lines.next().unwrap().unwrap(), "ready");
 
+    // A topic-scoped email: Postline adds the recipient's one-click List-Unsubscribe,
+    // which RFC 8058 requires to be covered by the DKIM signature.
+    let topic = app.post("/topics", json!({"name": "Invoices", "default_subscription": "opt_in"})).await;
+    let topic = topic.expect(201)["id"].as_str().unwrap().to_string();
     let sent = app
         .post(
             "/emails",
@@ -72,7 +76,8 @@ async fn dkim_signatures_verify_with_an_independent_verifier_after_delivery_to_a
                 "subject": "Ihre Rechnung — März",
                 "html": "<p>Grüße aus Köln</p><p>.leading dot line</p>",
                 "text": "Grüße aus Köln\n.leading dot line",
-                "headers": {"List-Unsubscribe": "<https://acme.dev/unsubscribe>"},
+                "headers": {"X-Entity-Ref-ID": "march-2026"},
+                "topic_id": topic,
                 "attachments": [{"filename": "rechnung.pdf", "content": "JVBERi0xLjQK"}],
             }),
         )
@@ -101,4 +106,9 @@ async fn dkim_signatures_verify_with_an_independent_verifier_after_delivery_to_a
     let algorithms: Vec<&str> = results.iter().map(|r| r["algorithm"].as_str().unwrap()).collect();
     assert_eq!(algorithms, ["ed25519-sha256", "rsa-sha256"], "{results:?}");
     assert!(results.iter().all(|r| r["valid"] == true && r["domain"] == "acme.dev"), "{results:?}");
+    for result in &results {
+        let signed: Vec<&str> =
+            result["signed_headers"].as_array().unwrap().iter().filter_map(|h| h.as_str()).collect();
+        assert!(signed.contains(&"list-unsubscribe") && signed.contains(&"list-unsubscribe-post"), "{result}");
+    }
 }

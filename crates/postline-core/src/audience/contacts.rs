@@ -215,7 +215,7 @@ impl Postline {
         contact.updated_at = self.clock.now();
         let segments = self.store.contact_segment_ids(team_id, contact.id).await?;
         let event = contact_event("contact.updated", &contact, &segments, contact.updated_at);
-        match self.store.save_contact(&contact, &event).await? {
+        match self.store.save_contact(&contact, &[], &event).await? {
             ContactWrite::Done => Ok(contact),
             ContactWrite::EmailTaken(other) => {
                 Err(Error::value(format!("Another contact ({other}) already has the email `{}`.", contact.email)))

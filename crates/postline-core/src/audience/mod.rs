@@ -14,6 +14,8 @@ pub mod imports;
 pub mod properties;
 pub mod segments;
 pub mod topics;
+pub mod unsubscribe;
+pub mod unsubscribe_page;
 
 use serde_json::{Map, Value, json};
 
@@ -115,6 +117,31 @@ impl Subscription {
         match raw {
             "opt_in" => Some(Subscription::OptIn),
             "opt_out" => Some(Subscription::OptOut),
+            _ => None,
+        }
+    }
+}
+
+/// What decides whether an address gets an email scoped to a topic.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct TopicConsent {
+    pub default_subscription: Subscription,
+    /// When the address is a contact: its global unsubscribe and its own choice.
+    pub contact: Option<(bool, Option<Subscription>)>,
+}
+
+impl TopicConsent {
+    /// Why the address must not get the email, or `None` if it may. A contact who
+    /// unsubscribed from everything gets nothing; otherwise its own choice decides,
+    /// and the topic's default covers contacts who never chose and non-contacts.
+    pub fn refusal(self) -> Option<&'static str> {
+        match self.contact {
+            Some((true, _)) => Some("has unsubscribed from all emails"),
+            Some((false, Some(Subscription::OptOut))) => Some("has opted out of the topic"),
+            Some((false, Some(Subscription::OptIn))) => None,
+            _ if self.default_subscription == Subscription::OptOut => {
+                Some("has not opted in to the topic, whose default subscription is opt_out")
+            }
             _ => None,
         }
     }

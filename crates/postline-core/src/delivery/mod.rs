@@ -14,7 +14,7 @@ pub mod worker;
 use crate::{
     clock::Timestamp,
     emails::{EmailEvent, RecipientKind, Route},
-    ids::{DeliveryId, EmailId, TeamId},
+    ids::{DeliveryId, EmailId, TeamId, TopicId},
 };
 
 /// Where a recipient's copy stands.
@@ -60,6 +60,8 @@ pub struct ClaimedDelivery {
     pub due_at: Timestamp,
     /// Identifies this lease, so a worker whose lease expired cannot record an outcome.
     pub lease_token: String,
+    /// The topic the email is scoped to: the recipient gets it only if subscribed.
+    pub topic_id: Option<TopicId>,
 }
 
 /// What an attempt came to.

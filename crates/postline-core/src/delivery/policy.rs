@@ -142,6 +142,20 @@ pub fn suppressed(row: &ClaimedDelivery, reason: Reason, now: Timestamp) -> Deli
     DeliveryOutcome::finished(DeliveryStatus::Suppressed, vec![event])
 }
 
+/// The outcome for a recipient of a topic-scoped email who may not get it (see
+/// [`crate::audience::TopicConsent::refusal`]): never attempted, and the
+/// `email.suppressed` event says why.
+pub fn not_subscribed(row: &ClaimedDelivery, why: &str, now: Timestamp) -> DeliveryOutcome {
+    let mut event = EmailEvent::new(row.email_id, EventKind::Suppressed, Some(row.recipient.clone()), now);
+    event.data = json!({"suppressed": {
+        "type": "Suppressed",
+        "reason": "unsubscribed",
+        "message": format!("{} {why}; the email was not sent to it.", row.recipient),
+        "diagnosticCode": [],
+    }});
+    DeliveryOutcome::finished(DeliveryStatus::Suppressed, vec![event])
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -162,6 +176,7 @@ mod tests {
             expires_at: chrono::Utc::now() + expires_in,
             due_at: chrono::Utc::now(),
             lease_token: "t".into(),
+            topic_id: None,
         }
     }
 

@@ -115,7 +115,9 @@ impl Worker {
         Ok(())
     }
 
-    /// Real recipients on the team's suppression list are never attempted.
+    /// Real recipients on the team's suppression list are never attempted, nor are
+    /// recipients of a topic-scoped email who are not subscribed to the topic (checked
+    /// now rather than at acceptance, so a scheduled email respects a later opt-out).
     async fn screen_suppressed(
         &self,
         rows: Vec<ClaimedDelivery>,
@@ -123,10 +125,16 @@ impl Worker {
         let mut done = Vec::new();
         let mut attempt = Vec::with_capacity(rows.len());
         for row in rows {
+            let now = self.postline.clock.now();
             if self.route == Route::Smtp
                 && let Some(entry) = self.postline.suppression_of(row.team_id, &row.recipient).await?
             {
-                let outcome = super::policy::suppressed(&row, entry.reason, self.postline.clock.now());
+                let outcome = super::policy::suppressed(&row, entry.reason, now);
+                done.push((row, outcome));
+            } else if let Some(topic) = row.topic_id
+                && let Some(why) = self.postline.topic_refusal(row.team_id, topic, &row.recipient).await?
+            {
+                let outcome = super::policy::not_subscribed(&row, &why, now);
                 done.push((row, outcome));
             } else {
                 attempt.push(row);

@@ -128,8 +128,8 @@ impl Postline {
             return Err(Error::NotFound("Template"));
         }
         if let Some(topic) = &request.topic_id {
-            TopicId::parse(topic)?;
-            return Err(Error::NotFound("Topic"));
+            // Who may get it is decided per recipient when it is sent.
+            self.get_topic(principal.team_id, TopicId::parse(topic)?).await?;
         }
         let now = self.clock.now();
         let when = match &request.scheduled_at {

@@ -187,7 +187,12 @@ impl ContactStore for Db {
         rows::team_page(&self.pool, &format!("SELECT {COLUMNS} FROM {from}"), team_id, page, contact_from).await
     }
 
-    async fn save_contact(&self, c: &Contact, event: &OutboxEvent) -> Result<ContactWrite> {
+    async fn save_contact(
+        &self,
+        c: &Contact,
+        choices: &[(TopicId, Subscription)],
+        event: &OutboxEvent,
+    ) -> Result<ContactWrite> {
         let _turn = self.write_turn().await;
         let mut tx = self.pool.begin().await.map_err(db)?;
         if let Some(other) = holder_of(&mut tx, c.team_id, &c.email, Some(c.id)).await? {
@@ -212,6 +217,7 @@ impl ContactStore for Db {
         if updated.rows_affected() == 0 {
             return Ok(ContactWrite::NotFound);
         }
+        write_subscriptions(&mut tx, c.team_id, c.id, choices, to_micros(c.updated_at)).await?;
         crate::webhooks::enqueue_event(&mut tx, c.team_id, event).await?;
         tx.commit().await.map_err(db)?;
         Ok(ContactWrite::Done)

@@ -4,8 +4,9 @@
 use async_trait::async_trait;
 use postline_core::{
     Error, Result,
-    audience::{Subscription, Topic, Visibility},
+    audience::{Subscription, Topic, TopicConsent, Visibility},
     clock::{Timestamp, to_micros},
+    delivery::suppression::normalize,
     ids::{ContactId, TeamId, TopicId},
     pagination::{Page, PageRequest},
     store::TopicStore,
@@ -99,6 +100,35 @@ impl TopicStore for Db {
                 Ok((TopicId(rows::uuid(row, "topic_id")?), subscription(&rows::get::<String>(row, "subscription")?)?))
             })
             .collect()
+    }
+
+    async fn topic_consent(&self, team_id: TeamId, topic: TopicId, email: &str) -> Result<Option<TopicConsent>> {
+        let found = sqlx::query(
+            "SELECT t.default_subscription, c.id AS contact_id, c.unsubscribed, s.subscription \
+             FROM topics t \
+             LEFT JOIN contacts c ON c.team_id = t.team_id AND c.email_key = $3 \
+             LEFT JOIN topic_subscriptions s ON s.topic_id = t.id AND s.contact_id = c.id \
+             WHERE t.id = $1 AND t.team_id = $2",
+        )
+        .bind(topic.to_string())
+        .bind(team_id.to_string())
+        .bind(normalize(email))
+        .fetch_optional(&self.pool)
+        .await
+        .map_err(db)?;
+        let Some(row) = found else { return Ok(None) };
+        let contact = match rows::get::<Option<String>>(&row, "contact_id")? {
+            None => None,
+            Some(_) => {
+                let chosen =
+                    rows::get::<Option<String>>(&row, "subscription")?.map(|raw| subscription(&raw)).transpose()?;
+                Some((rows::flag(&row, "unsubscribed")?, chosen))
+            }
+        };
+        Ok(Some(TopicConsent {
+            default_subscription: subscription(&rows::get::<String>(&row, "default_subscription")?)?,
+            contact,
+        }))
     }
 
     async fn set_subscriptions(

@@ -17,4 +17,5 @@ mod sandbox;
 mod schedule;
 mod segments;
 mod suppressions;
+mod unsubscribe;
 mod webhooks;
