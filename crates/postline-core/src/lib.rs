@@ -19,6 +19,7 @@ pub mod idempotency;
 pub mod ids;
 pub mod metrics;
 pub mod pagination;
+pub mod personalise;
 pub mod postline;
 pub mod remote;
 pub mod signing;

@@ -3,6 +3,7 @@
 //! JSON response against the OpenAPI contract; [`files`] serves files for remote
 //! attachment tests.
 
+pub mod browser;
 pub mod clock;
 pub mod contract;
 pub mod dns;
