@@ -17,6 +17,7 @@ pub mod emails;
 pub mod error;
 pub mod idempotency;
 pub mod ids;
+pub mod markdown;
 pub mod metrics;
 pub mod pagination;
 pub mod personalise;
