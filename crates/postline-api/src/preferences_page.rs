@@ -3,9 +3,12 @@
 //! recipient may choose (ticked when subscribed) with two buttons: save the choice,
 //! or unsubscribe from everything.
 
-use postline_core::audience::{
-    Subscription,
-    unsubscribe::{Preferences, UnsubscribePage},
+use postline_core::{
+    audience::{
+        Subscription,
+        unsubscribe::{Preferences, UnsubscribePage},
+    },
+    personalise::escape_html as escape,
 };
 
 /// What the page confirms after a submission.
@@ -13,10 +16,6 @@ use postline_core::audience::{
 pub enum Notice {
     Saved,
     Unsubscribed,
-}
-
-pub(crate) fn escape(text: &str) -> String {
-    text.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;").replace('"', "&quot;").replace('\'', "&#39;")
 }
 
 /// The page around `content`, in the team's colours (checked to be hex colours

@@ -7,7 +7,7 @@ use axum::{
     http::{HeaderValue, StatusCode, header},
     response::{Html, IntoResponse, Response},
 };
-use postline_core::{clock::api_time, emails::Email};
+use postline_core::{clock::api_time, emails::Email, personalise::escape_html as escape};
 
 use crate::{AppState, error::ApiError, extract::Params};
 
@@ -15,17 +15,21 @@ use crate::{AppState, error::ApiError, extract::Params};
 pub async fn shared_email(State(state): State<AppState>, params: Params) -> Result<Response, ApiError> {
     let token = params.0.get("token").map(String::as_str).unwrap_or_default();
     let (email, attachments) = state.postline.shared_email(token).await?;
-    let mut response = Html(render(&email, &attachments)).into_response();
     // The email's own HTML runs in a sandboxed iframe; the page itself runs nothing.
-    response.headers_mut().insert(
-        header::CONTENT_SECURITY_POLICY,
-        HeaderValue::from_static(
-            "default-src 'none'; style-src 'unsafe-inline'; img-src https: http: data:; frame-src 'self'",
-        ),
-    );
-    response.headers_mut().insert("referrer-policy", HeaderValue::from_static("no-referrer"));
-    response.headers_mut().insert("x-robots-tag", HeaderValue::from_static("noindex"));
-    Ok(response)
+    Ok(link_page(
+        Html(render(&email, &attachments)).into_response(),
+        "default-src 'none'; style-src 'unsafe-inline'; img-src https: http: data:; frame-src 'self'",
+    ))
+}
+
+/// What every HTML page opened by a signed link sends with it: its content security
+/// policy, no `Referer` (the token is in the URL) and no indexing.
+pub(crate) fn link_page(mut response: Response, content_security_policy: &'static str) -> Response {
+    let headers = response.headers_mut();
+    headers.insert(header::CONTENT_SECURITY_POLICY, HeaderValue::from_static(content_security_policy));
+    headers.insert("referrer-policy", HeaderValue::from_static("no-referrer"));
+    headers.insert("x-robots-tag", HeaderValue::from_static("noindex"));
+    response
 }
 
 /// `GET /downloads/attachments?token=…`
@@ -45,10 +49,6 @@ pub async fn download(State(state): State<AppState>, params: Params) -> Result<R
     }
     headers.insert("x-content-type-options", HeaderValue::from_static("nosniff"));
     Ok(response)
-}
-
-fn escape(text: &str) -> String {
-    text.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;").replace('"', "&quot;").replace('\'', "&#39;")
 }
 
 fn render(email: &Email, attachments: &[postline_core::emails::Attachment]) -> String {

@@ -16,6 +16,7 @@ use postline_core::{Error, audience::unsubscribe::PreferenceChoice, ids::TopicId
 use crate::{
     AppState,
     preferences_page::{self, Notice},
+    public::link_page,
 };
 
 /// Largest form accepted (a page lists at most 100 topics).
@@ -109,18 +110,12 @@ fn failure(error: Error) -> Response {
 }
 
 fn html(status: StatusCode, page: String) -> Response {
-    let mut response = (status, Html(page)).into_response();
-    let headers = response.headers_mut();
     // The page runs no script and submits only to itself.
-    headers.insert(
-        header::CONTENT_SECURITY_POLICY,
-        HeaderValue::from_static(
-            "default-src 'none'; style-src 'unsafe-inline'; img-src https: http: data:; form-action 'self'; \
-             frame-ancestors 'none'",
-        ),
+    let mut response = link_page(
+        (status, Html(page)).into_response(),
+        "default-src 'none'; style-src 'unsafe-inline'; img-src https: http: data:; form-action 'self'; \
+         frame-ancestors 'none'",
     );
-    headers.insert("referrer-policy", HeaderValue::from_static("no-referrer"));
-    headers.insert("x-robots-tag", HeaderValue::from_static("noindex"));
-    headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    response.headers_mut().insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
     response
 }

@@ -12,9 +12,10 @@
 use chrono::Duration;
 use serde::{Deserialize, Serialize};
 
-use super::{Contact, ContactTopic, Subscription, Visibility, contact_event};
+use super::{Contact, ContactTopic, Subscription, Topic, Visibility, contact_event};
 use crate::{
     Error, Postline, Result,
+    delivery::suppression::normalize,
     emails::address::parse_mailbox,
     ids::{ContactId, EmailId, TeamId, TopicId},
     pagination::{Cursor, PageRequest},
@@ -95,16 +96,16 @@ impl Postline {
         recipient: &str,
         topic: Option<TopicId>,
     ) -> String {
-        let recipient = parse_mailbox(recipient).map_or_else(|| recipient.to_lowercase(), |m| m.address.to_lowercase());
-        let claims = Claims { team, recipient, email, topic };
+        let address = parse_mailbox(recipient).map_or_else(|| recipient.to_string(), |m| m.address);
+        let claims = Claims { team, recipient: normalize(&address), email, topic };
         let token = self.signer.sign(Purpose::Unsubscribe, claims, self.clock.now() + LINK_LIFETIME);
         format!("{}/unsubscribe/{token}", self.settings.public_url)
     }
 
-    /// Why `recipient` must not get an email scoped to `topic`, if it must not.
+    /// Why `recipient` (a queue row's bare address) must not get an email scoped to
+    /// `topic`, if it must not.
     pub async fn topic_refusal(&self, team: TeamId, topic: TopicId, recipient: &str) -> Result<Option<String>> {
-        let address = parse_mailbox(recipient).map_or_else(|| recipient.to_string(), |m| m.address);
-        Ok(match self.store.topic_consent(team, topic, &address).await? {
+        Ok(match self.store.topic_consent(team, topic, recipient).await? {
             Some(consent) => consent.refusal().map(str::to_string),
             None => Some(format!("was to get an email about topic {topic}, which has been deleted")),
         })
@@ -121,7 +122,11 @@ impl Postline {
     pub async fn one_click_unsubscribe(&self, token: &str) -> Result<Preferences> {
         let recipient = self.recipient(token).await?;
         let recipient = match recipient.claims.topic {
-            Some(topic) => self.change(recipient, None, vec![(topic, Subscription::OptOut)]).await?,
+            Some(topic) => {
+                // A topic deleted since the email was sent has no choice left to record.
+                let found = self.store.get_topic(recipient.claims.team, topic).await?;
+                self.change(recipient, None, found.into_iter().map(|t| (t, Subscription::OptOut)).collect()).await?
+            }
             None => self.change(recipient, Some(true), Vec::new()).await?,
         };
         self.shown(recipient).await
@@ -138,10 +143,10 @@ impl Postline {
                     return Err(Error::value(format!("Topic {unknown} is not one you can choose here.")));
                 }
                 let choices = shown
-                    .iter()
+                    .into_iter()
                     .map(|t| {
                         let wanted = opted_in.contains(&t.topic.id);
-                        (t.topic.id, if wanted { Subscription::OptIn } else { Subscription::OptOut })
+                        (t.topic, if wanted { Subscription::OptIn } else { Subscription::OptOut })
                     })
                     .collect();
                 // Ticking a topic is asking for email again; saving with none ticked
@@ -196,16 +201,14 @@ impl Postline {
         &self,
         mut recipient: Recipient,
         unsubscribed: Option<bool>,
-        choices: Vec<(TopicId, Subscription)>,
+        choices: Vec<(Topic, Subscription)>,
     ) -> Result<Recipient> {
         let team = recipient.claims.team;
-        let mut changed = Vec::new();
-        for (topic, wanted) in choices {
-            let Some(found) = self.store.get_topic(team, topic).await? else { continue };
-            if recipient.subscription(topic, found.default_subscription) != wanted {
-                changed.push((topic, wanted));
-            }
-        }
+        let changed: Vec<(TopicId, Subscription)> = choices
+            .into_iter()
+            .filter(|(topic, wanted)| recipient.subscription(topic.id, topic.default_subscription) != *wanted)
+            .map(|(topic, wanted)| (topic.id, wanted))
+            .collect();
         let flips = unsubscribed.is_some_and(|u| u != recipient.unsubscribed());
         if changed.is_empty() && !flips {
             return Ok(recipient);

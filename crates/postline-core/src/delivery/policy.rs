@@ -126,34 +126,30 @@ pub fn outcome(row: &ClaimedDelivery, result: AttemptResult, now: Timestamp) -> 
     }
 }
 
+/// A copy that is never attempted: `email.suppressed` in the contract's
+/// `WebhookEventSuppressed` shape saying why.
+fn not_sent(row: &ClaimedDelivery, kind: &str, reason: &str, message: String, now: Timestamp) -> DeliveryOutcome {
+    let mut event = EmailEvent::new(row.email_id, EventKind::Suppressed, Some(row.recipient.clone()), now);
+    event.data = json!({"suppressed": {"type": kind, "reason": reason, "message": message, "diagnosticCode": []}});
+    DeliveryOutcome::finished(DeliveryStatus::Suppressed, vec![event])
+}
+
 /// The outcome for a recipient on the team's suppression list: never attempted.
 pub fn suppressed(row: &ClaimedDelivery, reason: Reason, now: Timestamp) -> DeliveryOutcome {
-    let mut event = EmailEvent::new(row.email_id, EventKind::Suppressed, Some(row.recipient.clone()), now);
-    event.data = json!({"suppressed": {
-        "type": "OnAccountSuppressionList",
-        "reason": reason.event_reason(),
-        "message": format!(
-            "{} is on this team's suppression list (origin: {}); the email was not sent to it.",
-            row.recipient,
-            reason.origin()
-        ),
-        "diagnosticCode": [],
-    }});
-    DeliveryOutcome::finished(DeliveryStatus::Suppressed, vec![event])
+    let message = format!(
+        "{} is on this team's suppression list (origin: {}); the email was not sent to it.",
+        row.recipient,
+        reason.origin()
+    );
+    not_sent(row, "OnAccountSuppressionList", reason.event_reason(), message, now)
 }
 
 /// The outcome for a recipient of a topic-scoped email who may not get it (see
 /// [`crate::audience::TopicConsent::refusal`]): never attempted, and the
 /// `email.suppressed` event says why.
 pub fn not_subscribed(row: &ClaimedDelivery, why: &str, now: Timestamp) -> DeliveryOutcome {
-    let mut event = EmailEvent::new(row.email_id, EventKind::Suppressed, Some(row.recipient.clone()), now);
-    event.data = json!({"suppressed": {
-        "type": "Suppressed",
-        "reason": "unsubscribed",
-        "message": format!("{} {why}; the email was not sent to it.", row.recipient),
-        "diagnosticCode": [],
-    }});
-    DeliveryOutcome::finished(DeliveryStatus::Suppressed, vec![event])
+    let message = format!("{} {why}; the email was not sent to it.", row.recipient);
+    not_sent(row, "Suppressed", "unsubscribed", message, now)
 }
 
 #[cfg(test)]

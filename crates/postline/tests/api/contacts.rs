@@ -16,7 +16,7 @@ backend_tests!(
     another_teams_contacts_are_not_found,
 );
 
-async fn create(app: &TestApp, body: Value) -> String {
+pub(crate) async fn create(app: &TestApp, body: Value) -> String {
     app.post("/contacts", body).await.expect(201)["id"].as_str().unwrap().to_string()
 }
 

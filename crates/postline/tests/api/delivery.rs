@@ -36,7 +36,7 @@ backend_tests!(
 const DOMAIN: &str = "acme-customer.io";
 
 /// An app whose MTA delivers to `sink` for `acme-customer.io`.
-async fn app_with(backend: Backend, sink: &SmtpSink, change: impl FnOnce(&mut Options)) -> TestApp {
+pub(crate) async fn app_with(backend: Backend, sink: &SmtpSink, change: impl FnOnce(&mut Options)) -> TestApp {
     let mut options =
         Options { mta: postline_mta::MtaConfig { mx_port: sink.address.port(), ..test_mta() }, ..Options::default() };
     change(&mut options);

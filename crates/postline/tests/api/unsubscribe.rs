@@ -3,15 +3,12 @@
 //! link refuses forged tokens, and the preferences page behind it saves choices.
 //! The page in a real browser is tested in `tests/browser.rs`.
 
-use postline_core::ids::{EmailId, TopicId};
-use postline_testkit::{
-    Backend, TestApp, backend_tests,
-    smtp_sink::SmtpSink,
-    test_app::{Options, test_mta},
-    webhook_receiver::WebhookReceiver,
-};
+use postline_core::ids::TopicId;
+use postline_testkit::{TestApp, backend_tests, smtp_sink::SmtpSink, webhook_receiver::WebhookReceiver};
 use reqwest::StatusCode;
 use serde_json::{Value, json};
+
+use crate::{contacts::create as contact, delivery::app_with};
 
 backend_tests!(
     topic_scoped_sends_reach_only_subscribed_recipients,
@@ -25,10 +22,6 @@ backend_tests!(
 async fn topic(app: &TestApp, name: &str, default: &str, visibility: &str) -> String {
     let body = json!({"name": name, "default_subscription": default, "visibility": visibility});
     app.post("/topics", body).await.expect(201)["id"].as_str().unwrap().to_string()
-}
-
-async fn contact(app: &TestApp, body: Value) -> String {
-    app.post("/contacts", body).await.expect(201)["id"].as_str().unwrap().to_string()
 }
 
 async fn send(app: &TestApp, from: &str, to: Value, topic: &str) -> String {
@@ -125,16 +118,6 @@ fn list_unsubscribe(text: &str) -> String {
     line.trim_start_matches("List-Unsubscribe: <").trim_end_matches('>').to_string()
 }
 
-async fn smtp_app(backend: Backend, sink: &SmtpSink) -> TestApp {
-    let options =
-        Options { mta: postline_mta::MtaConfig { mx_port: sink.address.port(), ..test_mta() }, ..Options::default() };
-    let app = TestApp::start_with(backend, options).await;
-    app.dns.mx("acme-customer.io", 10, "mx1.acme-customer.io");
-    app.dns.address("mx1.acme-customer.io", sink.address.ip());
-    app.verified_domain("acme.dev").await;
-    app
-}
-
 async fn one_click(app: &TestApp, url: &str) -> reqwest::Response {
     app.client
         .post(url)
@@ -147,7 +130,7 @@ async fn one_click(app: &TestApp, url: &str) -> reqwest::Response {
 
 async fn topic_emails_carry_each_recipients_signed_one_click_link(app: TestApp) {
     let sink = SmtpSink::start().await;
-    let app = smtp_app(app.backend, &sink).await;
+    let app = app_with(app.backend, &sink, |_| {}).await;
     let receiver = WebhookReceiver::start().await;
     app.subscribe(&receiver, json!(["contact.created", "contact.updated"])).await;
     let news = topic(&app, "News", "opt_in", "public").await;
@@ -159,6 +142,7 @@ async fn topic_emails_carry_each_recipients_signed_one_click_link(app: TestApp) 
     });
     let id = app.post("/emails", body).await.expect(200)["id"].as_str().unwrap().to_string();
     assert_eq!(app.drain().await, 2);
+    assert_eq!(app.get(&format!("/emails/{id}")).await.body["last_event"], "delivered");
     let received = sink.received();
     assert_eq!(received.len(), 2, "each recipient gets their own message with their own link");
     let mut links = Vec::new();
@@ -212,7 +196,6 @@ async fn topic_emails_carry_each_recipients_signed_one_click_link(app: TestApp) 
     assert_eq!(sink.received().len(), 2, "nothing more was sent");
     let done = outcomes(&app, &again).await;
     assert!(done.iter().all(|(_, status, _)| status == "suppressed"), "{done:?}");
-    let _ = EmailId::parse(&id).unwrap();
 }
 
 async fn forged_and_altered_links_are_refused_and_change_nothing(app: TestApp) {
