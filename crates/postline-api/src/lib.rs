@@ -7,6 +7,7 @@
 
 mod api_keys;
 mod attachments;
+mod broadcasts;
 pub mod auth;
 mod contact_imports;
 mod contact_properties;
@@ -107,6 +108,12 @@ pub fn router(state: AppState) -> Router {
         .route("/suppressions/batch/add", post(suppressions::add_batch))
         .route("/suppressions/batch/remove", post(suppressions::remove_batch))
         .route("/suppressions/{id}", get(suppressions::get).delete(suppressions::remove))
+        .route("/broadcasts", post(broadcasts::create).get(broadcasts::list))
+        .route("/broadcasts/{id}", get(broadcasts::get).patch(broadcasts::update).delete(broadcasts::remove))
+        .route("/broadcasts/{id}/send", post(broadcasts::send))
+        .route("/broadcasts/{id}/cancel", post(broadcasts::cancel))
+        .route("/broadcasts/{id}/duplicate", post(broadcasts::duplicate))
+        .route("/broadcasts/{id}/test", post(broadcasts::test))
         .route("/topics", post(topics::create).get(topics::list))
         .route("/topics/{id}", get(topics::get).patch(topics::update).delete(topics::remove))
         .route("/unsubscribe-page", get(unsubscribe_page::get).patch(unsubscribe_page::update))

@@ -45,6 +45,9 @@ pub fn email(email: Email, with_bodies: bool) -> Value {
     if let Some(topic) = email.topic_id {
         object.insert("topic_id".into(), json!(topic));
     }
+    if let Some(link) = email.broadcast {
+        object.insert("broadcast_id".into(), json!(link.broadcast_id));
+    }
     Value::Object(object)
 }
 

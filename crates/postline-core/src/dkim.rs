@@ -81,8 +81,12 @@ impl Postline {
     }
 
     /// The emails with these ids, each with its attachments' ids, for rendering.
+    /// A broadcast's emails come with their content filled in for the recipient.
     pub async fn outbound_emails(&self, ids: &[EmailId]) -> Result<Vec<OutboundEmail>> {
-        self.store.outbound_emails(ids).await
+        let mut found = self.store.outbound_emails(ids).await?;
+        let mut emails: Vec<&mut crate::emails::Email> = found.iter_mut().map(|o| &mut o.email).collect();
+        self.fill_broadcast_content(&mut emails).await?;
+        Ok(found)
     }
 
     /// An outbound email's attachments with their bytes, in order.

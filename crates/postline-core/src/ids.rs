@@ -78,3 +78,5 @@ id_type!(/// An entry of a team's suppression list.
     SuppressionId, "suppression");
 id_type!(/// A contact import (a CSV file turned into contacts).
     ContactImportId, "contact import");
+id_type!(/// A broadcast: one email sent to a segment's contacts.
+    BroadcastId, "broadcast");

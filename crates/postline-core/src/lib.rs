@@ -8,6 +8,7 @@
 
 pub mod api_keys;
 pub mod audience;
+pub mod broadcasts;
 pub mod cache;
 pub mod clock;
 pub mod delivery;

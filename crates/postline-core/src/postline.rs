@@ -21,13 +21,19 @@ pub struct Settings {
     pub regions: Vec<crate::domains::records::RegionHosts>,
     /// DKIM selector for new domains' keys.
     pub dkim_selector: String,
-    /// How long a claimed queue row stays leased without renewal (crash recovery time).
+    /// How long a claimed queue row stays leased without renewal (crash recovery time);
+    /// also the lease of a broadcast's fan-out.
     pub delivery_lease: chrono::Duration,
+    /// Most copies of one broadcast waiting for their first attempt before its fan-out
+    /// waits for the MTA to catch up.
+    pub broadcast_window: u64,
 }
 
 impl Settings {
     /// The default delivery expiry (72 hours, as large senders use).
     pub const DEFAULT_DELIVERY_EXPIRY: chrono::Duration = chrono::Duration::hours(72);
+    /// The default broadcast window: a few seconds of the MTA's work.
+    pub const DEFAULT_BROADCAST_WINDOW: u64 = 5_000;
 }
 
 /// The application: use cases over a store, a clock and remote fetches.
@@ -48,6 +54,8 @@ pub struct Postline {
     pub(crate) domain_wake: Arc<Notify>,
     /// Poked when a contact import is accepted.
     pub(crate) import_wake: Arc<Notify>,
+    /// Poked when a broadcast is sent.
+    pub(crate) broadcast_wake: Arc<Notify>,
     /// Keys by token hash, as the last lookup found them.
     pub(crate) key_cache: Arc<crate::cache::TtlCache<String, crate::api_keys::ApiKey>>,
     /// Sending domains by (team, name), as the last lookup found them.
@@ -81,6 +89,7 @@ impl Postline {
             webhooks,
             domain_wake: Arc::new(Notify::new()),
             import_wake: Arc::new(Notify::new()),
+            broadcast_wake: Arc::new(Notify::new()),
             key_cache: Arc::default(),
             domain_cache: Arc::default(),
         })

@@ -11,6 +11,7 @@ use async_trait::async_trait;
 use crate::{
     Result,
     api_keys::{ApiKey, NewApiKey},
+    broadcasts::{Broadcast, Candidate},
     audience::{
         Contact, ContactProperty, Segment, Subscription, Topic, TopicConsent,
         imports::{ContactImport, ImportCounts, ImportRow, ImportStatus, RowError},
@@ -26,7 +27,7 @@ use crate::{
     emails::{Attachment, Email, EmailEvent, NewEmail, OutboundEmail},
     idempotency::{Claim, Completion},
     ids::{
-        ApiKeyId, AttachmentId, ClaimId, ContactId, ContactImportId, ContactPropertyId, DomainId, EmailId, SegmentId,
+        ApiKeyId, AttachmentId, BroadcastId, ClaimId, ContactId, ContactImportId, ContactPropertyId, DomainId, EmailId, SegmentId,
         TeamId, TopicId, WebhookId,
     },
     pagination::{Page, PageRequest},
@@ -286,6 +287,7 @@ pub trait Store:
     + MtaStore
     + IdempotencyStore
     + SettingsStore
+    + BroadcastStore
     + Send
     + Sync
     + 'static
@@ -309,6 +311,7 @@ impl<T> Store for T where
         + MtaStore
         + IdempotencyStore
         + SettingsStore
+        + BroadcastStore
         + Send
         + Sync
         + 'static
@@ -501,4 +504,54 @@ pub trait TopicStore {
         choices: &[(TopicId, Subscription)],
         at: Timestamp,
     ) -> Result<()>;
+}
+
+/// One batch of a broadcast's fan-out: its emails and the cursor's move, written
+/// together under the fan-out's lease.
+#[derive(Debug, Clone)]
+pub struct FanoutBatch<'a> {
+    pub broadcast_id: BroadcastId,
+    pub lease_token: &'a str,
+    pub lease_until: Timestamp,
+    pub emails: Vec<NewEmail>,
+    /// The last contact read (the cursor's new place).
+    pub after: Option<ContactId>,
+    /// The segment is done: the broadcast becomes `sent`.
+    pub finished: bool,
+    pub at: Timestamp,
+}
+
+/// Broadcasts and their fan-out.
+#[async_trait]
+pub trait BroadcastStore {
+    async fn insert_broadcast(&self, broadcast: &Broadcast) -> Result<()>;
+    async fn get_broadcast(&self, team_id: TeamId, id: BroadcastId) -> Result<Option<Broadcast>>;
+    async fn list_broadcasts(&self, team_id: TeamId, page: &PageRequest) -> Result<Page<Broadcast>>;
+    /// Writes a draft's fields and sending time; `false` if it is no longer a draft.
+    async fn save_broadcast_draft(&self, broadcast: &Broadcast) -> Result<bool>;
+    /// Deletes a draft; `false` if it is no longer a draft (or does not exist).
+    async fn delete_broadcast_draft(&self, team_id: TeamId, id: BroadcastId) -> Result<bool>;
+    /// Cancels a scheduled or queued broadcast with its copies no worker holds, in one
+    /// transaction; `false` if it was neither.
+    async fn cancel_broadcast(&self, team_id: TeamId, id: BroadcastId, now: Timestamp) -> Result<bool>;
+    /// Leases the oldest broadcast due for fan-out (queued, or scheduled and due) whose
+    /// lease is free, marking it `queued`; returns it with the lease token.
+    async fn claim_broadcast(&self, now: Timestamp, lease_until: Timestamp) -> Result<Option<(Broadcast, String)>>;
+    /// Up to `limit` members of a segment after the contact `after`, by contact id,
+    /// each with its own choice about `topic`.
+    async fn broadcast_candidates(
+        &self,
+        team_id: TeamId,
+        segment: SegmentId,
+        topic: Option<TopicId>,
+        after: Option<ContactId>,
+        limit: u32,
+    ) -> Result<Vec<Candidate>>;
+    /// How many of a broadcast's copies wait for their first attempt.
+    async fn broadcast_backlog(&self, id: BroadcastId) -> Result<u64>;
+    /// Writes a batch (see [`FanoutBatch`]); `false` if the lease was lost or the
+    /// broadcast canceled (nothing written).
+    async fn write_fanout_batch(&self, batch: FanoutBatch<'_>) -> Result<bool>;
+    /// Moves the lease's end (a pause ends it early); `false` if it is not held.
+    async fn extend_broadcast_lease(&self, id: BroadcastId, lease_token: &str, until: Timestamp) -> Result<bool>;
 }

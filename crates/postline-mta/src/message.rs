@@ -138,6 +138,7 @@ mod tests {
             scheduled_at: None,
             created_at: chrono::Utc::now(),
             last_event: EventKind::Queued,
+            broadcast: None,
         }
     }
 

@@ -90,9 +90,9 @@ struct Group {
     rows: Vec<ClaimedDelivery>,
 }
 
-/// Emails about a topic carry each recipient's unsubscribe link.
+/// Emails about a topic and broadcasts carry each recipient's unsubscribe link.
 fn has_unsubscribe_link(outbound: &OutboundEmail) -> bool {
-    outbound.email.topic_id.is_some()
+    outbound.email.topic_id.is_some() || outbound.email.broadcast.is_some()
 }
 
 impl SmtpTransport {

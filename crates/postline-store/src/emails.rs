@@ -4,9 +4,10 @@ use async_trait::async_trait;
 use postline_core::{
     Result,
     clock::{Timestamp, to_micros},
+    broadcasts::FromBroadcast,
     emails::{Attachment, Disposition, Email, EmailEvent, EventKind, NewEmail},
     idempotency::Completion,
-    ids::{AttachmentId, EmailId, TeamId},
+    ids::{AttachmentId, BroadcastId, ContactId, EmailId, TeamId},
     pagination::{Page, PageRequest},
     store::{EmailStore, Transition},
 };
@@ -17,7 +18,8 @@ use sqlx::AssertSqlSafe;
 use crate::{Db, error::db, rows, webhooks::Subscribers, writer};
 
 pub(crate) const EMAIL_COLUMNS: &str = "id, team_id, from_addr, to_addrs, cc_addrs, bcc_addrs, reply_to, subject, html, text_body, \
-                             headers, tags, topic_id, message_id, scheduled_at, created_at, last_event";
+                             headers, tags, topic_id, message_id, scheduled_at, created_at, last_event, \
+                             broadcast_id, contact_id, personalisation";
 const ATTACHMENT_COLUMNS: &str = "id, email_id, filename, content_type, content_id, disposition, size";
 
 pub(crate) fn email_from(row: &AnyRow) -> Result<Email> {
@@ -41,7 +43,21 @@ pub(crate) fn email_from(row: &AnyRow) -> Result<Email> {
         created_at: rows::time(row, "created_at")?,
         last_event: EventKind::parse(&last_event)
             .ok_or_else(|| postline_core::Error::Internal(format!("unknown event kind {last_event}")))?,
+        broadcast: broadcast_link(row)?,
     })
+}
+
+/// A broadcast email's link to its broadcast and its personalisation values.
+fn broadcast_link(row: &AnyRow) -> Result<Option<FromBroadcast>> {
+    let Some(broadcast_id) = rows::get::<Option<String>>(row, "broadcast_id")? else { return Ok(None) };
+    let contact_id: Option<String> = rows::get(row, "contact_id")?;
+    let values: Option<String> = rows::get(row, "personalisation")?;
+    let parse = |raw: &str| uuid::Uuid::parse_str(raw).map_err(|e| postline_core::Error::Internal(e.to_string()));
+    Ok(Some(FromBroadcast {
+        broadcast_id: BroadcastId(parse(&broadcast_id)?),
+        contact_id: ContactId(parse(contact_id.as_deref().unwrap_or_default())?),
+        values: values.as_deref().map(serde_json::from_str).transpose().map_err(|e| postline_core::Error::Internal(e.to_string()))?.unwrap_or_default(),
+    }))
 }
 
 fn attachment_from(row: &AnyRow) -> Result<Attachment> {

@@ -13,6 +13,7 @@
 
 mod api_keys;
 mod audience;
+mod broadcasts;
 mod claims;
 mod connect;
 mod domains;

@@ -20,6 +20,7 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
     (9, "suppression_ids", include_str!("../migrations/0009_suppression_ids.sql")),
     (10, "contact_imports", include_str!("../migrations/0010_contact_imports.sql")),
     (11, "unsubscribe", include_str!("../migrations/0011_unsubscribe.sql")),
+    (12, "broadcasts", include_str!("../migrations/0012_broadcasts.sql")),
 ];
 
 /// The newest schema version this binary knows (the last migration's, so adding a

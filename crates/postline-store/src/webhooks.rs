@@ -86,7 +86,7 @@ pub(crate) async fn enqueue_email_event(
     if subscribers.is_empty() {
         return Ok(());
     }
-    let row = sqlx::query("SELECT from_addr, to_addrs, subject, tags, created_at FROM emails WHERE id = $1")
+    let row = sqlx::query("SELECT from_addr, to_addrs, subject, tags, created_at, broadcast_id FROM emails WHERE id = $1")
         .bind(event.email_id.to_string())
         .fetch_one(&mut **tx)
         .await
@@ -98,6 +98,7 @@ pub(crate) async fn enqueue_email_event(
         subject: rows::get(&row, "subject")?,
         tags: rows::json::<Vec<Tag>>(&row, "tags")?,
         created_at: rows::time(&row, "created_at")?,
+        broadcast_id: rows::get(&row, "broadcast_id")?,
     };
     let Some((kind, payload)) = email_event_message(&summary, event) else { return Ok(()) };
     write_message(tx, team_id, &kind, &payload, event.at, &subscribers).await

@@ -92,7 +92,7 @@ async fn write_together(pool: &sqlx::AnyPool, jobs: &[AcceptJob]) -> Result<()> 
     tx.commit().await.map_err(db)
 }
 
-async fn insert_email(
+pub(crate) async fn insert_email(
     tx: &mut sqlx::Transaction<'_, sqlx::Any>,
     subscribers: &mut Subscribers,
     new: &NewEmail,
@@ -102,8 +102,8 @@ async fn insert_email(
     let team_id = email.team_id.to_string();
     sqlx::query(
         "INSERT INTO emails (id, team_id, from_addr, to_addrs, cc_addrs, bcc_addrs, reply_to, subject, html, text_body, \
-         headers, tags, topic_id, message_id, scheduled_at, created_at, last_event) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17)",
+         headers, tags, topic_id, message_id, scheduled_at, created_at, last_event, broadcast_id, contact_id, personalisation) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20)",
     )
     .bind(&email_id)
     .bind(&team_id)
@@ -122,6 +122,9 @@ async fn insert_email(
     .bind(email.scheduled_at.map(to_micros))
     .bind(to_micros(email.created_at))
     .bind(email.last_event.as_str())
+    .bind(email.broadcast.as_ref().map(|b| b.broadcast_id.to_string()))
+    .bind(email.broadcast.as_ref().map(|b| b.contact_id.to_string()))
+    .bind(email.broadcast.as_ref().map(|b| serde_json::Value::Object(b.values.clone()).to_string()))
     .execute(&mut **tx)
     .await
     .map_err(db)?;

@@ -123,6 +123,7 @@ impl TestApp {
             mta: options.mta,
             delivery_expiry: options.delivery_expiry,
             delivery_lease: chrono::Duration::minutes(20),
+            broadcast_window: postline_core::Settings::DEFAULT_BROADCAST_WINDOW,
             regions: ["us-east-1", "eu-west-1", "sa-east-1", "ap-northeast-1"]
                 .map(|name| postline_core::domains::records::RegionHosts::derived(name, "postline.test"))
                 .to_vec(),
@@ -158,6 +159,11 @@ impl TestApp {
     /// Runs queued contact imports to the end (what `serve`'s import loop does).
     pub async fn run_imports(&self) -> usize {
         self.app.postline.run_contact_imports(&|_| true).await.expect("contact imports")
+    }
+
+    /// Fans out due broadcasts until none is left (what `serve`'s fan-out loop does).
+    pub async fn run_broadcasts(&self) -> usize {
+        self.app.postline.run_broadcasts().await.expect("broadcast fan-out")
     }
 
     /// Registers `receiver` for `events` and gives it the signing secret; returns the

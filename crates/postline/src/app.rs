@@ -53,6 +53,7 @@ impl App {
             regions: config.regions.clone(),
             dkim_selector: config.mta.dkim_selector.clone(),
             delivery_lease: config.delivery_lease,
+            broadcast_window: config.broadcast_window,
         };
         let resolver = postline_mta::dns::MxResolver::uncached(&config.mta.dns_servers)
             .map_err(|e| anyhow::anyhow!("setting up DNS: {e}"))?;

@@ -52,6 +52,7 @@ pub struct FileConfig {
     pub delivery_expiry_hours: Option<u64>,
     pub delivery_concurrency: Option<usize>,
     pub delivery_lease_secs: Option<u64>,
+    pub broadcast_window: Option<u64>,
     pub regions: Option<std::collections::BTreeMap<String, RegionFile>>,
     pub region_names: Option<String>,
     pub dns_base: Option<String>,
@@ -132,6 +133,10 @@ pub struct Overrides {
     /// node's in-flight mail is retried [env: POSTLINE_DELIVERY_LEASE_SECS] [default: 60]
     #[arg(long, env = "POSTLINE_DELIVERY_LEASE_SECS", global = true, hide_env = true)]
     pub delivery_lease_secs: Option<u64>,
+    /// Most copies of one broadcast waiting for the MTA before its fan-out pauses
+    /// [env: POSTLINE_BROADCAST_WINDOW] [default: 5000]
+    #[arg(long, env = "POSTLINE_BROADCAST_WINDOW", global = true, hide_env = true)]
+    pub broadcast_window: Option<u64>,
     /// Regions this installation offers [env: POSTLINE_REGIONS] [default: us-east-1,eu-west-1,sa-east-1,ap-northeast-1]
     #[arg(long = "regions", env = "POSTLINE_REGIONS", global = true, hide_env = true)]
     pub region_names: Option<String>,
@@ -164,6 +169,8 @@ pub struct Config {
     pub regions: Vec<postline_core::domains::records::RegionHosts>,
     /// How long a claimed delivery stays leased without renewal.
     pub delivery_lease: chrono::Duration,
+    /// Most copies of one broadcast waiting for the MTA before its fan-out pauses.
+    pub broadcast_window: u64,
 }
 
 impl Config {
@@ -230,6 +237,11 @@ impl Config {
                 Some(secs) => chrono::Duration::seconds(i64::try_from(secs.clamp(3, 3600)).unwrap_or(60)),
                 None => postline_core::delivery::worker::DEFAULT_LEASE,
             },
+            broadcast_window: overrides
+                .broadcast_window
+                .or(file.broadcast_window)
+                .unwrap_or(postline_core::Settings::DEFAULT_BROADCAST_WINDOW)
+                .clamp(1, 1_000_000),
             delivery_expiry: chrono::Duration::hours(
                 i64::try_from(
                     overrides.delivery_expiry_hours.or(file.delivery_expiry_hours).unwrap_or(72).clamp(1, 720),

@@ -52,6 +52,7 @@ pub async fn run(mut config: Config) -> anyhow::Result<()> {
     workers.push(tokio::spawn(domain_checks(app.postline.clone(), stopped.clone())));
     workers.push(tokio::spawn(webhook_dispatch(app.postline.clone(), stopped.clone())));
     workers.push(tokio::spawn(contact_imports(app.postline.clone(), stopped.clone())));
+    workers.push(tokio::spawn(broadcast_fanout(app.postline.clone(), stopped.clone())));
     let mut on_stop = stopped.clone();
     axum::serve(listener, axum::ServiceExt::into_make_service(postline_api::service(app.router.clone())))
         .with_graceful_shutdown(async move {
@@ -135,6 +136,23 @@ async fn contact_imports(postline: postline_core::Postline, mut shutdown: watch:
         tokio::select! {
             _ = wake.notified() => {}
             _ = tokio::time::sleep(std::time::Duration::from_secs(10)) => {}
+            _ = shutdown.changed() => {}
+        }
+    }
+}
+
+/// Fans out broadcasts: at once when one is sent, and every half second for
+/// scheduled ones that came due, paused ones (the MTA caught up) and ones another
+/// node left behind (their lease lapsed).
+async fn broadcast_fanout(postline: postline_core::Postline, mut shutdown: watch::Receiver<bool>) {
+    let wake = postline.broadcast_wake();
+    while !*shutdown.borrow() {
+        if let Err(error) = postline.run_broadcasts().await {
+            tracing::warn!(%error, "broadcast fan-out failed; retrying");
+        }
+        tokio::select! {
+            _ = wake.notified() => {}
+            _ = tokio::time::sleep(std::time::Duration::from_millis(500)) => {}
             _ = shutdown.changed() => {}
         }
     }

@@ -58,7 +58,7 @@ const WORDING: [(&str, usize); 7] = [
 ];
 const COLOURS: [&str; 3] = ["background_color", "text_color", "accent_color"];
 
-fn is_colour(raw: &str) -> bool {
+pub(crate) fn is_colour(raw: &str) -> bool {
     let Some(hex) = raw.strip_prefix('#') else { return false };
     matches!(hex.len(), 3 | 6) && hex.chars().all(|c| c.is_ascii_hexdigit())
 }

@@ -22,7 +22,7 @@ pub const MAX_TAGS: usize = 50;
 /// Most custom headers on one email.
 pub const MAX_HEADERS: usize = 100;
 const MAX_TAG_CHARS: usize = 256;
-const MAX_SUBJECT_CHARS: usize = 998;
+pub(crate) const MAX_SUBJECT_CHARS: usize = 998;
 
 /// Headers Postline writes itself; a custom value would break the message or its signature.
 const STRUCTURAL_HEADERS: &[&str] = &[
@@ -149,7 +149,7 @@ fn optional_string(fields: &Map<String, Value>, names: &[&str]) -> Result<Option
     Ok(None)
 }
 
-fn addresses(fields: &Map<String, Value>, label: &str, names: &[&str]) -> Result<Vec<String>> {
+pub(crate) fn addresses(fields: &Map<String, Value>, label: &str, names: &[&str]) -> Result<Vec<String>> {
     let Some(value) = names.iter().find_map(|n| fields.get(*n).filter(|v| !v.is_null())) else {
         return Ok(Vec::new());
     };

@@ -56,7 +56,9 @@ struct AttachmentClaims {
 impl Postline {
     /// One email of the team.
     pub async fn get_email(&self, team_id: TeamId, id: EmailId) -> Result<Email> {
-        self.store.get_email(team_id, id).await?.ok_or(Error::NotFound("Email"))
+        let mut email = self.store.get_email(team_id, id).await?.ok_or(Error::NotFound("Email"))?;
+        self.fill_broadcast_content(&mut [&mut email]).await?;
+        Ok(email)
     }
 
     /// The team's emails, newest first.

@@ -61,6 +61,9 @@ pub struct Email {
     pub created_at: Timestamp,
     /// The latest event on the email's timeline.
     pub last_event: EventKind,
+    /// For a broadcast's email: its broadcast, contact and personalisation values
+    /// (the HTML and text parts are the broadcast's, filled in when read or sent).
+    pub broadcast: Option<crate::broadcasts::FromBroadcast>,
 }
 
 /// Whether an attachment is shown inline (referenced by `cid:`) or as a file.

@@ -168,6 +168,7 @@ impl Postline {
             },
             created_at: now,
             last_event: first_event.kind,
+            broadcast: None,
         };
         Ok(NewEmail { email, attachments, deliveries, first_event })
     }
@@ -270,17 +271,30 @@ fn deliveries(
     kinds
         .filter_map(|(raw, kind)| {
             let address = parse_mailbox(raw)?.address;
-            let sandboxed = sandbox::scenario(&address).is_some();
-            seen.insert(address.to_lowercase()).then(|| NewDelivery {
-                id: DeliveryId::new(),
-                route: if sandboxed { Route::Sandbox } else { Route::Smtp },
-                // Only the sending domain's region delivers its mail; the sandbox runs anywhere.
-                region: if sandboxed { None } else { region.clone() },
-                recipient: address,
-                kind,
-                due_at,
-                expires_at,
-            })
+            seen.insert(address.to_lowercase()).then(|| delivery_for(&address, kind, due_at, expires_at, region.clone()))?
         })
         .collect()
+}
+
+/// The queue row of one recipient's copy: sandbox test addresses go to the sandbox
+/// worker, real ones to the MTA. `None` if `raw` is not an address.
+pub(crate) fn delivery_for(
+    raw: &str,
+    kind: RecipientKind,
+    due_at: crate::clock::Timestamp,
+    expires_at: crate::clock::Timestamp,
+    region: Option<String>,
+) -> Option<NewDelivery> {
+    let address = parse_mailbox(raw)?.address;
+    let sandboxed = sandbox::scenario(&address).is_some();
+    Some(NewDelivery {
+        id: DeliveryId::new(),
+        route: if sandboxed { Route::Sandbox } else { Route::Smtp },
+        // Only the sending domain's region delivers its mail; the sandbox runs anywhere.
+        region: if sandboxed { None } else { region },
+        recipient: address,
+        kind,
+        due_at,
+        expires_at,
+    })
 }

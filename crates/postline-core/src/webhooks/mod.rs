@@ -65,6 +65,8 @@ pub struct EmailSummary {
     pub subject: String,
     pub tags: Vec<Tag>,
     pub created_at: Timestamp,
+    /// The broadcast the email is part of, if any.
+    pub broadcast_id: Option<String>,
 }
 
 /// The event type of an email timeline entry, if it is one endpoints can receive
@@ -86,6 +88,9 @@ pub fn email_event_message(email: &EmailSummary, event: &EmailEvent) -> Option<(
     data.insert("from".into(), json!(email.from));
     data.insert("to".into(), json!(email.to));
     data.insert("subject".into(), json!(email.subject));
+    if let Some(broadcast) = &email.broadcast_id {
+        data.insert("broadcast_id".into(), json!(broadcast));
+    }
     if !email.tags.is_empty() {
         let tags: Map<String, Value> = email.tags.iter().map(|t| (t.name.clone(), json!(t.value))).collect();
         data.insert("tags".into(), Value::Object(tags));

@@ -3,6 +3,8 @@
 //! one transaction.
 
 mod contacts;
+
+pub(crate) use contacts::{COLUMNS as CONTACT_COLUMNS, contact_from};
 mod imports;
 mod properties;
 mod segments;
