@@ -77,6 +77,8 @@ pub struct Options {
     /// The MTA's settings (tests point `dns_servers` and `mx_port` at their own peers).
     pub mta: postline_mta::MtaConfig,
     pub delivery_expiry: chrono::Duration,
+    /// Most copies of one broadcast waiting for the MTA before its fan-out pauses.
+    pub broadcast_window: u64,
 }
 
 impl Default for Options {
@@ -87,6 +89,7 @@ impl Default for Options {
             fetch_timeout: std::time::Duration::from_secs(15),
             mta: test_mta(),
             delivery_expiry: chrono::Duration::hours(72),
+            broadcast_window: postline_core::Settings::DEFAULT_BROADCAST_WINDOW,
         }
     }
 }
@@ -123,7 +126,7 @@ impl TestApp {
             mta: options.mta,
             delivery_expiry: options.delivery_expiry,
             delivery_lease: chrono::Duration::minutes(20),
-            broadcast_window: postline_core::Settings::DEFAULT_BROADCAST_WINDOW,
+            broadcast_window: options.broadcast_window,
             regions: ["us-east-1", "eu-west-1", "sa-east-1", "ap-northeast-1"]
                 .map(|name| postline_core::domains::records::RegionHosts::derived(name, "postline.test"))
                 .to_vec(),

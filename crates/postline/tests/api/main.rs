@@ -6,6 +6,7 @@ mod api_keys;
 mod attachments;
 mod auth;
 mod batch;
+mod broadcasts;
 mod bodies;
 mod contacts;
 mod delivery;
