@@ -428,3 +428,97 @@ fn a_hundred_thousand_row_import_stays_within_bounded_memory() {
     // through in batches of 500. Holding every row at once would take far more.
     assert!(growth < 48.0, "peak RSS grew by {growth:.1} MiB importing {rows} rows");
 }
+
+#[test]
+fn a_broadcast_killed_mid_fan_out_resumes_and_every_contact_gets_exactly_one_email() {
+    use reqwest::Method;
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    // A small window keeps the fan-out going for seconds (it waits for the MTA after
+    // each batch); a short lease lets the restarted server take it over quickly.
+    let env = [("POSTLINE_BROADCAST_WINDOW", "100".to_string()), ("POSTLINE_DELIVERY_LEASE_SECS", "3".to_string())];
+    let serve = |data: &std::path::Path| Server::start_with(BINARY, data, "127.0.0.1:0", &env);
+    let mut server = serve(&data);
+    let key = key_in(&server.printed).unwrap();
+    let segment = call(Method::POST, &server, &key, "/segments", Some(json!({"name": "Everyone"})))["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    const CONTACTS: usize = 3000;
+    let csv: String = std::iter::once("email".to_string())
+        .chain((0..CONTACTS).map(|n| format!("delivered+{n}@resend.dev")))
+        .collect::<Vec<_>>()
+        .join("\n");
+    let form = reqwest::blocking::multipart::Form::new()
+        .part("file", reqwest::blocking::multipart::Part::bytes(csv.into_bytes()).file_name("people.csv"))
+        .text("segments", json!([segment]).to_string());
+    let client = reqwest::blocking::Client::new();
+    let import: serde_json::Value = client
+        .post(format!("{}/contacts/imports", server.url))
+        .bearer_auth(&key)
+        .multipart(form)
+        .send()
+        .unwrap()
+        .json()
+        .unwrap();
+    let import_path = format!("/contacts/imports/{}", import["id"].as_str().unwrap());
+    let imported = (0..300).any(|_| {
+        std::thread::sleep(Duration::from_millis(100));
+        call(Method::GET, &server, &key, &import_path, None)["status"] == "completed"
+    });
+    assert!(imported, "the contacts are imported");
+    // Two members who must get nothing.
+    for email in ["delivered+quit1@resend.dev", "delivered+quit2@resend.dev"] {
+        let body = json!({"email": email, "unsubscribed": true, "segments": [segment]});
+        call(Method::POST, &server, &key, "/contacts", Some(body));
+    }
+
+    let broadcast = call(
+        Method::POST,
+        &server,
+        &key,
+        "/broadcasts",
+        Some(json!({"segment_id": segment, "from": "news@anything.dev", "subject": "Hello {{{EMAIL}}}",
+                    "text": "Hi", "send": true})),
+    )["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let path = format!("/broadcasts/{broadcast}");
+    std::thread::sleep(Duration::from_millis(1500));
+    let newest = call(Method::GET, &server, &key, "/emails?limit=1", None);
+    assert_eq!(newest["data"][0]["broadcast_id"], json!(broadcast), "some batches are written");
+    assert_eq!(call(Method::GET, &server, &key, &path, None)["status"], "queued", "and some are not: mid fan-out");
+    server.child.kill().unwrap();
+    server.child.wait().unwrap();
+
+    let mut again = serve(&data);
+    let sent = (0..600).any(|_| {
+        std::thread::sleep(Duration::from_millis(100));
+        call(Method::GET, &again, &key, &path, None)["status"] == "sent"
+    });
+    assert!(sent, "the restarted server finishes the fan-out");
+
+    // Every email of the broadcast, by recipient: exactly one per eligible contact.
+    let mut per_recipient: std::collections::HashMap<String, usize> = std::collections::HashMap::new();
+    let mut after: Option<String> = None;
+    loop {
+        let page_path = match &after {
+            None => "/emails?limit=100".to_string(),
+            Some(id) => format!("/emails?limit=100&after={id}"),
+        };
+        let page = call(Method::GET, &again, &key, &page_path, None);
+        let data = page["data"].as_array().unwrap();
+        for email in data.iter().filter(|e| e["broadcast_id"] == json!(broadcast)) {
+            *per_recipient.entry(email["to"][0].as_str().unwrap().to_string()).or_default() += 1;
+        }
+        match data.last() {
+            Some(last) if page["has_more"] == true => after = Some(last["id"].as_str().unwrap().to_string()),
+            _ => break,
+        }
+    }
+    assert_eq!(per_recipient.len(), CONTACTS, "every eligible contact, and no unsubscribed one");
+    assert!(per_recipient.values().all(|n| *n == 1), "nobody gets two emails");
+    assert!(!per_recipient.contains_key("delivered+quit1@resend.dev"));
+    terminate(&mut again);
+}
