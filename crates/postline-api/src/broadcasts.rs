@@ -86,8 +86,62 @@ pub async fn get(
     Manager(p): Manager,
     Path(id): Path<String>,
 ) -> Result<Json<Value>, ApiError> {
-    let broadcast = state.postline.get_broadcast(p.team_id, BroadcastId::parse(&id)?).await?;
-    Ok(Json(detail(&broadcast)))
+    let (broadcast, stats) = state.postline.broadcast_stats(p.team_id, BroadcastId::parse(&id)?).await?;
+    let mut body = detail(&broadcast);
+    // Postline's extension: the performance the dashboard shows.
+    body["stats"] = stats.to_json();
+    Ok(Json(body))
+}
+
+/// `GET /broadcasts/{id}/recipients?type=…[&email=…][&bounce_type=…]`
+pub async fn recipients(
+    State(state): State<AppState>,
+    Manager(p): Manager,
+    Path(id): Path<String>,
+    params: Params,
+) -> Result<Json<Value>, ApiError> {
+    let field = |name: &str| params.0.get(name).map(String::as_str);
+    let page = state
+        .postline
+        .broadcast_recipients(
+            p.team_id,
+            BroadcastId::parse(&id)?,
+            field("type"),
+            field("email"),
+            field("bounce_type"),
+            params.page()?,
+        )
+        .await?;
+    let kind = field("type").unwrap_or_default().to_string();
+    Ok(Json(wire::list(page, |row| {
+        let mut item = json!({"id": row.email_id, "contact_id": row.contact_id, "email": row.email});
+        if kind == "opened" || kind == "clicked" {
+            item["count"] = json!(row.count);
+        }
+        if let Some(bounce_type) = row.bounce_type.filter(|_| kind == "bounced") {
+            item["bounce_type"] = json!(bounce_type);
+        }
+        if kind == "clicked" {
+            item["clicked_links"] = json!(
+                row.clicked_links.iter().map(|(url, clicks)| json!({"url": url, "clicks": clicks})).collect::<Vec<_>>()
+            );
+        }
+        item
+    })))
+}
+
+/// `GET /broadcasts/{id}/clicked-links`
+pub async fn clicked_links(
+    State(state): State<AppState>,
+    Manager(p): Manager,
+    Path(id): Path<String>,
+    params: Params,
+) -> Result<Json<Value>, ApiError> {
+    let page = state.postline.broadcast_clicked_links(p.team_id, BroadcastId::parse(&id)?, params.page()?).await?;
+    Ok(Json(wire::list(
+        page,
+        |(cursor, link)| json!({"id": cursor, "url": link.url, "clicks": link.clicks, "unique_clicks": link.unique_clicks}),
+    )))
 }
 
 /// `PATCH /broadcasts/{id}`

@@ -133,7 +133,11 @@ pub async fn get(
     Path(id): Path<String>,
 ) -> Result<Json<Value>, ApiError> {
     let email = state.postline.get_email(p.team_id, EmailId::parse(&id)?).await?;
-    Ok(Json(wire::email(email, true)))
+    let insights = state.postline.email_insights(&email).await?;
+    let mut body = wire::email(email, true);
+    // Postline's extension: deliverability advice (empty when there is none).
+    body["insights"] = serde_json::json!(insights);
+    Ok(Json(body))
 }
 
 /// `GET /emails`

@@ -7,8 +7,8 @@
 
 mod api_keys;
 mod attachments;
-mod broadcasts;
 pub mod auth;
+mod broadcasts;
 mod contact_imports;
 mod contact_properties;
 mod contacts;
@@ -22,6 +22,7 @@ pub mod rate_limit;
 mod segments;
 mod suppressions;
 mod topics;
+mod tracking;
 mod unsubscribe;
 mod unsubscribe_page;
 mod webhooks;
@@ -114,6 +115,8 @@ pub fn router(state: AppState) -> Router {
         .route("/broadcasts/{id}/cancel", post(broadcasts::cancel))
         .route("/broadcasts/{id}/duplicate", post(broadcasts::duplicate))
         .route("/broadcasts/{id}/test", post(broadcasts::test))
+        .route("/broadcasts/{id}/recipients", get(broadcasts::recipients))
+        .route("/broadcasts/{id}/clicked-links", get(broadcasts::clicked_links))
         .route("/topics", post(topics::create).get(topics::list))
         .route("/topics/{id}", get(topics::get).patch(topics::update).delete(topics::remove))
         .route("/unsubscribe-page", get(unsubscribe_page::get).patch(unsubscribe_page::update))
@@ -135,6 +138,9 @@ pub fn router(state: AppState) -> Router {
             "/unsubscribe/{token}",
             get(unsubscribe::page).post(unsubscribe::submit).layer(DefaultBodyLimit::max(unsubscribe::MAX_FORM_BYTES)),
         )
+        // `get` answers HEAD too: the handlers tell them apart (a HEAD is a scanner's).
+        .route("/t/o/{token}", get(tracking::open))
+        .route("/t/c/{token}", get(tracking::click))
         .route("/health", get(health))
         .route("/metrics", get(metrics))
         .fallback(not_found)

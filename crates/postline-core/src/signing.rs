@@ -1,5 +1,5 @@
 //! Signed, expiring tokens for every link Postline hands out (shared email
-//! renderings, attachment downloads; later click, open and unsubscribe links).
+//! renderings, attachment downloads, unsubscribe links, open and click tracking).
 //!
 //! A token is `base64url(payload) "." base64url(HMAC-SHA256(secret, purpose "." payload))`.
 //! The purpose is part of the MAC, so a token minted for one kind of link never
@@ -24,6 +24,10 @@ pub enum Purpose {
     AttachmentDownload,
     /// One recipient's unsubscribe link and preferences page for one send.
     Unsubscribe,
+    /// One recipient's open-tracking pixel for one email.
+    Open,
+    /// One recipient's tracked link for one email, carrying the link's target.
+    Click,
 }
 
 impl Purpose {
@@ -32,6 +36,8 @@ impl Purpose {
             Purpose::ShareEmail => "share-email",
             Purpose::AttachmentDownload => "attachment-download",
             Purpose::Unsubscribe => "unsubscribe",
+            Purpose::Open => "open",
+            Purpose::Click => "click",
         }
     }
 }

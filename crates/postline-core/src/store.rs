@@ -11,10 +11,13 @@ use async_trait::async_trait;
 use crate::{
     Result,
     api_keys::{ApiKey, NewApiKey},
-    broadcasts::{Broadcast, Candidate},
     audience::{
         Contact, ContactProperty, Segment, Subscription, Topic, TopicConsent,
         imports::{ContactImport, ImportCounts, ImportRow, ImportStatus, RowError},
+    },
+    broadcasts::{
+        Broadcast, Candidate,
+        stats::{BroadcastStats, ClickedLink, RecipientQuery, RecipientRow},
     },
     clock::Timestamp,
     delivery::suppression::{Reason, Suppression, SuppressionRef},
@@ -27,8 +30,8 @@ use crate::{
     emails::{Attachment, Email, EmailEvent, NewEmail, OutboundEmail},
     idempotency::{Claim, Completion},
     ids::{
-        ApiKeyId, AttachmentId, BroadcastId, ClaimId, ContactId, ContactImportId, ContactPropertyId, DomainId, EmailId, SegmentId,
-        TeamId, TopicId, WebhookId,
+        ApiKeyId, AttachmentId, BroadcastId, ClaimId, ContactId, ContactImportId, ContactPropertyId, DomainId, EmailId,
+        SegmentId, TeamId, TopicId, WebhookId,
     },
     pagination::{Page, PageRequest},
     teams::Team,
@@ -177,6 +180,9 @@ pub trait EmailStore {
     /// Cancels a scheduled email whose queue rows are not being worked on.
     async fn cancel_email(&self, team_id: TeamId, id: EmailId, event: EmailEvent) -> Result<Transition>;
     async fn email_events(&self, team_id: TeamId, id: EmailId) -> Result<Vec<EmailEvent>>;
+    /// Adds an event to the timeline of the team's email without changing its
+    /// `last_event` (nothing happens if the email is not the team's).
+    async fn append_email_event(&self, team_id: TeamId, event: &EmailEvent) -> Result<()>;
     async fn list_attachments(
         &self,
         team_id: TeamId,
@@ -240,6 +246,16 @@ pub trait MtaStore {
     async fn suppression(&self, team_id: TeamId, email: &str) -> Result<Option<Suppression>>;
 }
 
+/// Opens and clicks from tracking links (`core::tracking`).
+#[async_trait]
+pub trait TrackingStore {
+    /// Appends an `opened` or `clicked` event to an email's timeline with its webhook
+    /// messages and, when `advance`, moves the email's `last_event` to it where
+    /// [`crate::tracking::advances`] allows, in one transaction. `false` (nothing
+    /// written) if the email does not exist in the team.
+    async fn record_engagement(&self, team_id: TeamId, event: &EmailEvent, advance: bool) -> Result<bool>;
+}
+
 /// Idempotency keys.
 #[async_trait]
 pub trait IdempotencyStore {
@@ -288,6 +304,7 @@ pub trait Store:
     + IdempotencyStore
     + SettingsStore
     + BroadcastStore
+    + TrackingStore
     + Send
     + Sync
     + 'static
@@ -312,6 +329,7 @@ impl<T> Store for T where
         + IdempotencyStore
         + SettingsStore
         + BroadcastStore
+        + TrackingStore
         + Send
         + Sync
         + 'static
@@ -554,4 +572,23 @@ pub trait BroadcastStore {
     async fn write_fanout_batch(&self, batch: FanoutBatch<'_>) -> Result<bool>;
     /// Moves the lease's end (a pause ends it early); `false` if it is not held.
     async fn extend_broadcast_lease(&self, id: BroadcastId, lease_token: &str, until: Timestamp) -> Result<bool>;
+    /// How many of the broadcast's emails had each event (machine opens and scanner
+    /// clicks left out), and how many emails it has.
+    async fn broadcast_stats(&self, team_id: TeamId, id: BroadcastId) -> Result<BroadcastStats>;
+    /// The recipients who had an event, by email id.
+    async fn broadcast_recipients(
+        &self,
+        team_id: TeamId,
+        id: BroadcastId,
+        query: &RecipientQuery,
+        page: &PageRequest,
+    ) -> Result<Page<RecipientRow>>;
+    /// Clicked URLs, most clicked first (then by URL), from `offset`, at most `limit`.
+    async fn broadcast_clicked_links(
+        &self,
+        team_id: TeamId,
+        id: BroadcastId,
+        offset: u64,
+        limit: u32,
+    ) -> Result<Vec<ClickedLink>>;
 }

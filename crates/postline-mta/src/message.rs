@@ -12,6 +12,7 @@ use mail_builder::{
 use postline_core::{
     Error, Result,
     emails::{AttachmentContent, Disposition, Email, address::parse_mailbox},
+    tracking::{TrackingLinks, instrument_html},
 };
 
 fn address(raw: &str) -> Address<'static> {
@@ -28,14 +29,28 @@ fn address_list(raws: &[String]) -> Address<'static> {
 /// Where the body mentions the recipient's unsubscribe link (Resend's placeholder).
 pub const UNSUBSCRIBE_PLACEHOLDER: &str = "{{{RESEND_UNSUBSCRIBE_URL}}}";
 
+/// The recipient's own links a rendering carries, when it is one recipient's.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Personal<'a> {
+    /// The unsubscribe link (the list headers and the body's placeholder).
+    pub unsubscribe: Option<&'a str>,
+    /// Open pixel and click links, in the HTML part only.
+    pub tracking: Option<&'a TrackingLinks>,
+}
+
 /// The body tree: (text | html | alternative), related with inline parts, mixed with files.
-fn body(email: &Email, attachments: &[AttachmentContent], unsubscribe: Option<&str>) -> MimePart<'static> {
-    let personal = |content: &String| match unsubscribe {
+fn body(email: &Email, attachments: &[AttachmentContent], personal: Personal<'_>) -> MimePart<'static> {
+    let unsubscribe = |content: &str| match personal.unsubscribe {
         Some(url) => content.replace(UNSUBSCRIBE_PLACEHOLDER, url),
-        None => content.clone(),
+        None => content.to_string(),
     };
-    let text = email.text.as_ref().map(|t| MimePart::new("text/plain", BodyPart::Text(personal(t).into())));
-    let html = email.html.as_ref().map(|h| MimePart::new("text/html", BodyPart::Text(personal(h).into())));
+    // Tracking first, while the unsubscribe link is still the placeholder it leaves alone.
+    let tracked = |html: &String| match personal.tracking {
+        Some(links) => instrument_html(html, links),
+        None => html.clone(),
+    };
+    let text = email.text.as_ref().map(|t| MimePart::new("text/plain", BodyPart::Text(unsubscribe(t).into())));
+    let html = email.html.as_ref().map(|h| MimePart::new("text/html", BodyPart::Text(unsubscribe(&tracked(h)).into())));
     let mut content = match (text, html) {
         (Some(text), Some(html)) => MimePart::new("multipart/alternative", vec![text, html]),
         (Some(text), None) => text,
@@ -76,8 +91,11 @@ fn body(email: &Email, attachments: &[AttachmentContent], unsubscribe: Option<&s
 
 /// Renders the message, unsigned. With a recipient's `unsubscribe` link, the message
 /// carries it in `List-Unsubscribe` with RFC 8058 one-click (unless the caller set
-/// its own `List-Unsubscribe`) and in place of the body's placeholder.
-pub fn render(email: &Email, attachments: &[AttachmentContent], unsubscribe: Option<&str>) -> Result<Vec<u8>> {
+/// its own `List-Unsubscribe`) and in place of the body's placeholder. With
+/// tracking links, the HTML part gets the open pixel and click links (the text
+/// part is never changed).
+pub fn render(email: &Email, attachments: &[AttachmentContent], personal: Personal<'_>) -> Result<Vec<u8>> {
+    let unsubscribe = personal.unsubscribe;
     let message_id = email.message_id.trim_start_matches('<').trim_end_matches('>').to_string();
     let mut builder = MessageBuilder::new()
         .from(address(&email.from))
@@ -105,7 +123,7 @@ pub fn render(email: &Email, attachments: &[AttachmentContent], unsubscribe: Opt
             .header("List-Unsubscribe-Post", Raw::new("List-Unsubscribe=One-Click"));
     }
     builder
-        .body(body(email, attachments, unsubscribe))
+        .body(body(email, attachments, personal))
         .write_to_vec()
         .map_err(|e| Error::Internal(format!("rendering MIME failed: {e}")))
 }
@@ -164,7 +182,7 @@ mod tests {
             attachment(&email, Disposition::Inline, "logo.png", Some("logo")),
             attachment(&email, Disposition::Attachment, "invoice.pdf", None),
         ];
-        let mime = String::from_utf8(render(&email, &files, None).unwrap()).unwrap();
+        let mime = String::from_utf8(render(&email, &files, Personal::default()).unwrap()).unwrap();
         let mixed = mime.find("multipart/mixed").unwrap();
         let related = mime.find("multipart/related").unwrap();
         let alternative = mime.find("multipart/alternative").unwrap();
@@ -183,7 +201,7 @@ mod tests {
     fn a_text_only_email_is_a_single_part() {
         let mut email = email();
         email.html = None;
-        let mime = String::from_utf8(render(&email, &[], None).unwrap()).unwrap();
+        let mime = String::from_utf8(render(&email, &[], Personal::default()).unwrap()).unwrap();
         assert!(mime.contains("Content-Type: text/plain"));
         assert!(!mime.contains("multipart"));
         assert!(!mime.contains("List-Unsubscribe"), "only emails with an unsubscribe link carry the headers");
@@ -196,14 +214,46 @@ mod tests {
         email.text = Some(format!("Leave: {UNSUBSCRIBE_PLACEHOLDER}"));
         email.html = Some(format!("<a href=\"{UNSUBSCRIBE_PLACEHOLDER}\">Leave</a>"));
         let url = "https://mail.acme.dev/unsubscribe/abc.def";
-        let mime = String::from_utf8(render(&email, &[], Some(url)).unwrap()).unwrap();
+        let mime = String::from_utf8(render(&email, &[], Personal { unsubscribe: Some(url), tracking: None }).unwrap())
+            .unwrap();
         assert!(mime.contains(&format!("List-Unsubscribe: <{url}>\r\n")), "{mime}");
         assert!(mime.contains("List-Unsubscribe-Post: List-Unsubscribe=One-Click\r\n"), "{mime}");
         assert!(!mime.contains(UNSUBSCRIBE_PLACEHOLDER), "{mime}");
         assert_eq!(mime.matches(url).count(), 3, "{mime}");
         email.headers = vec![Header { name: "list-unsubscribe".into(), value: "<mailto:leave@acme.dev>".into() }];
-        let own = String::from_utf8(render(&email, &[], Some(url)).unwrap()).unwrap();
+        let own = String::from_utf8(render(&email, &[], Personal { unsubscribe: Some(url), tracking: None }).unwrap())
+            .unwrap();
         assert!(!own.contains(&format!("<{url}>")), "the caller's own List-Unsubscribe wins: {own}");
         assert!(!own.contains("List-Unsubscribe-Post"), "{own}");
+    }
+
+    #[test]
+    fn tracking_changes_the_html_part_only_and_leaves_the_unsubscribe_link_alone() {
+        let mut email = email();
+        email.text = Some(format!("Read https://acme.dev/post or leave: {UNSUBSCRIBE_PLACEHOLDER}"));
+        email.html = Some(format!(
+            "<p><a href=\"https://acme.dev/post\">Read</a> <a href=\"{UNSUBSCRIBE_PLACEHOLDER}\">Leave</a></p>"
+        ));
+        let links = TrackingLinks {
+            base: "https://links.acme.dev".into(),
+            open: true,
+            click: true,
+            keep: vec![],
+            team: email.team_id,
+            email: email.id,
+            recipient: "bob@example.org".into(),
+            signer: postline_core::signing::Signer::new(vec![1; 32]),
+            expires_at: chrono::Utc::now() + chrono::Duration::days(1),
+        };
+        let url = "https://mail.acme.dev/unsubscribe/abc.def";
+        let raw = render(&email, &[], Personal { unsubscribe: Some(url), tracking: Some(&links) }).unwrap();
+        let parsed = mail_parser::MessageParser::default().parse(&raw).unwrap();
+        let text = parsed.body_text(0).unwrap();
+        assert_eq!(text, format!("Read https://acme.dev/post or leave: {url}"), "the text part is never changed");
+        let html = parsed.body_html(0).unwrap();
+        assert!(html.contains("<a href=\"https://links.acme.dev/t/c/"), "{html}");
+        assert!(!html.contains("href=\"https://acme.dev/post\""), "{html}");
+        assert!(html.contains(&format!("<a href=\"{url}\">Leave</a>")), "the unsubscribe link is not tracked: {html}");
+        assert!(html.contains("<img src=\"https://links.acme.dev/t/o/"), "{html}");
     }
 }

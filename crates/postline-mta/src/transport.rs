@@ -3,8 +3,9 @@
 //! A round's rows are grouped by (email, recipient domain); each group is one SMTP
 //! transaction with one RCPT per recipient. Groups run concurrently up to the
 //! configured limit. Each email is rendered and signed once per round (shared by its
-//! groups; once per recipient when it carries the recipient's unsubscribe link) and
-//! again on a retry; nothing per message is written back but the outcome.
+//! groups; once per recipient when it carries the recipient's unsubscribe link or
+//! tracking links) and again on a retry; nothing per message is written back but
+//! the outcome.
 //! What every group of a round needs from the store — the sending domain's settings
 //! and signing key — is read once per round.
 
@@ -82,7 +83,8 @@ fn cell<K: std::hash::Hash + Eq, V>(cells: &Cells<K, V>, key: K) -> Arc<OnceCell
 }
 
 /// One SMTP transaction's worth of rows: one email, one recipient domain (and one
-/// recipient when the message carries the recipient's own unsubscribe link).
+/// recipient when the message carries the recipient's own unsubscribe or tracking
+/// links).
 struct Group {
     email_id: EmailId,
     domain: String,
@@ -138,15 +140,22 @@ impl Transport for SmtpTransport {
                 Ok(found) => Ok(found.into_iter().map(|o| (o.email.id, o)).collect()),
                 Err(error) => Err(error.to_string()),
             };
+        let cache = Arc::new(RoundCache { emails, senders: Cells::default(), messages: Cells::default() });
+        // A message with an unsubscribe link or tracking links is each recipient's own.
+        let mut personal = std::collections::HashSet::new();
+        if let Ok(emails) = &cache.emails {
+            for outbound in emails.values() {
+                if has_unsubscribe_link(outbound) || self.inner.tracks(outbound, &cache).await {
+                    personal.insert(outbound.email.id);
+                }
+            }
+        }
         let mut groups: HashMap<(EmailId, String, Option<String>), Vec<ClaimedDelivery>> = HashMap::new();
         for row in rows {
             let domain = parse_mailbox(&row.recipient).map(|m| m.domain()).unwrap_or_default();
-            // A message with an unsubscribe link is each recipient's own.
-            let personal = emails.as_ref().ok().and_then(|e| e.get(&row.email_id)).is_some_and(has_unsubscribe_link);
-            let recipient = personal.then(|| row.recipient.clone());
+            let recipient = personal.contains(&row.email_id).then(|| row.recipient.clone());
             groups.entry((row.email_id, domain, recipient)).or_default().push(row);
         }
-        let cache = Arc::new(RoundCache { emails, senders: Cells::default(), messages: Cells::default() });
         let mut tasks = JoinSet::new();
         for ((email_id, domain, recipient), rows) in groups {
             let (inner, cache) = (self.inner.clone(), cache.clone());
@@ -248,7 +257,8 @@ impl Inner {
     }
 
     /// The email rendered and signed, once per round however many groups it has
-    /// (once per recipient when it carries the recipient's unsubscribe link).
+    /// (once per recipient when it carries the recipient's unsubscribe or tracking
+    /// links).
     async fn prepared(
         &self,
         team_id: TeamId,
@@ -265,12 +275,19 @@ impl Inner {
                 let email = &outbound.email;
                 let sender_domain =
                     parse_mailbox(&email.from).map(|m| m.domain()).unwrap_or_else(|| "localhost".into());
-                let unsubscribe = recipient.map(|to| {
+                let unsubscribe = recipient.filter(|_| has_unsubscribe_link(outbound)).map(|to| {
                     let topic = email.topic_id.as_deref().and_then(|t| postline_core::ids::TopicId::parse(t).ok());
                     self.postline.unsubscribe_url(team_id, Some(email.id), to, topic)
                 });
-                let unsigned = message::render(email, &attachments, unsubscribe.as_deref())?;
-                let message = match &self.sender(team_id, &sender_domain, cache).await?.signer {
+                let sender = self.sender(team_id, &sender_domain, cache).await?;
+                let tracking = recipient.and_then(|to| {
+                    let domain = sender.domain.as_ref()?;
+                    self.postline.tracking_links(team_id, email.id, to, domain)
+                });
+                let personal = message::Personal { unsubscribe: unsubscribe.as_deref(), tracking: tracking.as_ref() };
+                // Tracking rewrites the body before it is signed, so the signature covers it.
+                let unsigned = message::render(email, &attachments, personal)?;
+                let message = match &sender.signer {
                     Some(signer) => signer.sign(&unsigned)?,
                     None => unsigned,
                 };
@@ -278,6 +295,17 @@ impl Inner {
             })
             .await?;
         Ok(prepared.clone())
+    }
+
+    /// Whether the email's sending domain tracks opens or clicks (so each recipient
+    /// gets their own rendering). When the domain cannot be read, per recipient is
+    /// the rendering that is right either way.
+    async fn tracks(&self, outbound: &OutboundEmail, cache: &RoundCache) -> bool {
+        let Some(name) = parse_mailbox(&outbound.email.from).map(|m| m.domain()) else { return false };
+        match self.sender(outbound.email.team_id, &name, cache).await {
+            Ok(sender) => sender.domain.as_ref().is_some_and(|d| d.open_tracking || d.click_tracking),
+            Err(_) => true,
+        }
     }
 
     /// The sending domain's settings and signing key (generated on first use), once

@@ -6,9 +6,13 @@ use async_trait::async_trait;
 use postline_core::{
     Error, Result,
     audience::Subscription,
-    broadcasts::{Broadcast, BroadcastStatus, Candidate},
+    broadcasts::{
+        Broadcast, BroadcastStatus, Candidate,
+        stats::{BroadcastStats, ClickedLink, RecipientQuery, RecipientRow},
+    },
     clock::{Timestamp, to_micros},
-    ids::{BroadcastId, ContactId, SegmentId, TeamId, TopicId},
+    emails::EventKind,
+    ids::{BroadcastId, ContactId, EmailId, SegmentId, TeamId, TopicId},
     pagination::{Page, PageRequest},
     store::{BroadcastStore, FanoutBatch},
 };
@@ -28,7 +32,9 @@ const COLUMNS: &str = "id, team_id, name, segment_id, from_addr, subject, reply_
 
 fn opt_id(row: &AnyRow, column: &str) -> Result<Option<uuid::Uuid>> {
     rows::get::<Option<String>>(row, column)?
-        .map(|raw| uuid::Uuid::parse_str(&raw).map_err(|_| Error::Internal(format!("column {column} holds a non-UUID"))))
+        .map(|raw| {
+            uuid::Uuid::parse_str(&raw).map_err(|_| Error::Internal(format!("column {column} holds a non-UUID")))
+        })
         .transpose()
 }
 
@@ -237,7 +243,10 @@ impl BroadcastStore for Db {
             .iter()
             .map(|row| {
                 let choice: Option<String> = rows::get(row, "topic_choice")?;
-                Ok(Candidate { contact: contact_from(row)?, topic_choice: choice.as_deref().and_then(Subscription::parse) })
+                Ok(Candidate {
+                    contact: contact_from(row)?,
+                    topic_choice: choice.as_deref().and_then(Subscription::parse),
+                })
             })
             .collect()
     }
@@ -294,4 +303,161 @@ impl BroadcastStore for Db {
             .map_err(db)?;
         Ok(done.rows_affected() == 1)
     }
+
+    async fn broadcast_stats(&self, team_id: TeamId, id: BroadcastId) -> Result<BroadcastStats> {
+        let emails: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM emails WHERE broadcast_id = $1 AND team_id = $2")
+            .bind(id.to_string())
+            .bind(team_id.to_string())
+            .fetch_one(&self.pool)
+            .await
+            .map_err(db)?;
+        let sql = format!(
+            "SELECT ev.kind, COUNT(DISTINCT ev.email_id) AS n FROM email_events ev JOIN emails e ON e.id = ev.email_id \
+             WHERE e.broadcast_id = $1 AND e.team_id = $2 AND {} GROUP BY ev.kind",
+            people_only(self.backend)
+        );
+        let found = sqlx::query(AssertSqlSafe(sql))
+            .bind(id.to_string())
+            .bind(team_id.to_string())
+            .fetch_all(&self.pool)
+            .await
+            .map_err(db)?;
+        let mut stats = BroadcastStats { emails: u64::try_from(emails).unwrap_or_default(), ..Default::default() };
+        for row in &found {
+            let n: i64 = rows::get(row, "n")?;
+            stats.by_event.insert(rows::get(row, "kind")?, u64::try_from(n).unwrap_or_default());
+        }
+        Ok(stats)
+    }
+
+    async fn broadcast_recipients(
+        &self,
+        team_id: TeamId,
+        id: BroadcastId,
+        query: &RecipientQuery,
+        page: &PageRequest,
+    ) -> Result<Page<RecipientRow>> {
+        let bounce_type = json_text(self.backend, "ev.data", &["bounce", "type"]);
+        let mut binds = vec![id.to_string(), team_id.to_string(), query.event.as_str().to_string()];
+        let mut conditions = String::new();
+        if let Some(email) = &query.email {
+            binds.push(email.clone());
+            conditions.push_str(&format!(" AND lower(ev.recipient) = ${}", binds.len()));
+        }
+        if let Some(kind) = query.bounce_type {
+            binds.push(kind.to_string());
+            conditions.push_str(&format!(" AND {bounce_type} = ${}", binds.len()));
+        }
+        let (cursor_condition, order, cursor, reverse) = rows::cursor_sql(page, binds.len() + 1, false);
+        if let Some(cursor) = cursor {
+            binds.push(cursor);
+        }
+        let sql = format!(
+            "SELECT e.id, e.contact_id, e.to_addrs, MIN(ev.recipient) AS recipient, COUNT(*) AS n, \
+             MAX({bounce_type}) AS bounce_type FROM emails e JOIN email_events ev ON ev.email_id = e.id \
+             WHERE e.broadcast_id = $1 AND e.team_id = $2 AND ev.kind = $3 AND {people}{conditions} \
+             {} GROUP BY e.id, e.contact_id, e.to_addrs {} LIMIT {}",
+            cursor_condition.replace("AND id", "AND e.id"),
+            order.replace("id", "e.id"),
+            page.limit + 1,
+            people = people_only(self.backend),
+        );
+        let mut select = sqlx::query(AssertSqlSafe(sql));
+        for bind in &binds {
+            select = select.bind(bind.clone());
+        }
+        let found = select.fetch_all(&self.pool).await.map_err(db)?;
+        let mut items = Vec::with_capacity(found.len());
+        for row in &found {
+            let to: Vec<String> = rows::json(row, "to_addrs")?;
+            let recipient: Option<String> = rows::get(row, "recipient")?;
+            let bounce: Option<String> = rows::get(row, "bounce_type")?;
+            items.push(RecipientRow {
+                email_id: EmailId(rows::uuid(row, "id")?),
+                contact_id: opt_id(row, "contact_id")?.map(ContactId),
+                email: recipient.or_else(|| to.into_iter().next()).unwrap_or_default(),
+                count: u64::try_from(rows::get::<i64>(row, "n")?).unwrap_or_default(),
+                bounce_type: bounce.map(|b| b.to_lowercase()),
+                clicked_links: Vec::new(),
+            });
+        }
+        let mut page = rows::page_of(items, page.limit, reverse);
+        if query.event == EventKind::Clicked {
+            for row in &mut page.items {
+                row.clicked_links = self.clicked_links_of(row.email_id).await?;
+            }
+        }
+        Ok(page)
+    }
+
+    async fn broadcast_clicked_links(
+        &self,
+        team_id: TeamId,
+        id: BroadcastId,
+        offset: u64,
+        limit: u32,
+    ) -> Result<Vec<ClickedLink>> {
+        let link = json_text(self.backend, "ev.data", &["click", "link"]);
+        let sql = format!(
+            "SELECT {link} AS url, COUNT(*) AS clicks, COUNT(DISTINCT ev.email_id) AS unique_clicks \
+             FROM email_events ev JOIN emails e ON e.id = ev.email_id \
+             WHERE e.broadcast_id = $1 AND e.team_id = $2 AND ev.kind = 'clicked' AND {} \
+             GROUP BY {link} ORDER BY COUNT(*) DESC, {link} LIMIT {limit} OFFSET {offset}",
+            people_only(self.backend)
+        );
+        let found = sqlx::query(AssertSqlSafe(sql))
+            .bind(id.to_string())
+            .bind(team_id.to_string())
+            .fetch_all(&self.pool)
+            .await
+            .map_err(db)?;
+        found
+            .iter()
+            .map(|row| {
+                Ok(ClickedLink {
+                    url: rows::get::<Option<String>>(row, "url")?.unwrap_or_default(),
+                    clicks: u64::try_from(rows::get::<i64>(row, "clicks")?).unwrap_or_default(),
+                    unique_clicks: u64::try_from(rows::get::<i64>(row, "unique_clicks")?).unwrap_or_default(),
+                })
+            })
+            .collect()
+    }
+}
+
+impl Db {
+    /// One email's clicked URLs with their clicks (people only).
+    async fn clicked_links_of(&self, email: EmailId) -> Result<Vec<(String, u64)>> {
+        let link = json_text(self.backend, "ev.data", &["click", "link"]);
+        let sql = format!(
+            "SELECT {link} AS url, COUNT(*) AS clicks FROM email_events ev \
+             WHERE ev.email_id = $1 AND ev.kind = 'clicked' AND {} GROUP BY {link} ORDER BY {link}",
+            people_only(self.backend)
+        );
+        let found = sqlx::query(AssertSqlSafe(sql)).bind(email.to_string()).fetch_all(&self.pool).await.map_err(db)?;
+        found
+            .iter()
+            .map(|row| {
+                let url: Option<String> = rows::get(row, "url")?;
+                Ok((url.unwrap_or_default(), u64::try_from(rows::get::<i64>(row, "clicks")?).unwrap_or_default()))
+            })
+            .collect()
+    }
+}
+
+/// A text value inside a JSON column, by path (`column` and `path` are fixed text).
+fn json_text(backend: Backend, column: &str, path: &[&str]) -> String {
+    match backend {
+        Backend::Sqlite => format!("json_extract({column}, '$.{}')", path.join(".")),
+        Backend::Postgres => format!("(({column})::json #>> '{{{}}}')", path.join(",")),
+    }
+}
+
+/// The condition that leaves out machine opens and security-scanner clicks (the
+/// tracking endpoints flag them in the event's data).
+fn people_only(backend: Backend) -> String {
+    let flag = |path: &[&str]| match backend {
+        Backend::Sqlite => format!("IFNULL({}, 0) = 1", json_text(backend, "ev.data", path)),
+        Backend::Postgres => format!("COALESCE({}, 'false') = 'true'", json_text(backend, "ev.data", path)),
+    };
+    format!("NOT ({} OR {})", flag(&["open", "machine"]), flag(&["click", "scanner"]))
 }

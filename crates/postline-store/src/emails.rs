@@ -3,8 +3,8 @@
 use async_trait::async_trait;
 use postline_core::{
     Result,
-    clock::{Timestamp, to_micros},
     broadcasts::FromBroadcast,
+    clock::{Timestamp, to_micros},
     emails::{Attachment, Disposition, Email, EmailEvent, EventKind, NewEmail},
     idempotency::Completion,
     ids::{AttachmentId, BroadcastId, ContactId, EmailId, TeamId},
@@ -56,7 +56,12 @@ fn broadcast_link(row: &AnyRow) -> Result<Option<FromBroadcast>> {
     Ok(Some(FromBroadcast {
         broadcast_id: BroadcastId(parse(&broadcast_id)?),
         contact_id: ContactId(parse(contact_id.as_deref().unwrap_or_default())?),
-        values: values.as_deref().map(serde_json::from_str).transpose().map_err(|e| postline_core::Error::Internal(e.to_string()))?.unwrap_or_default(),
+        values: values
+            .as_deref()
+            .map(serde_json::from_str)
+            .transpose()
+            .map_err(|e| postline_core::Error::Internal(e.to_string()))?
+            .unwrap_or_default(),
     }))
 }
 
@@ -195,6 +200,16 @@ impl EmailStore for Db {
         writer::insert_event(&mut tx, &mut Subscribers::default(), team_id, &event).await?;
         tx.commit().await.map_err(db)?;
         Ok(Transition::Done)
+    }
+
+    async fn append_email_event(&self, team_id: TeamId, event: &EmailEvent) -> Result<()> {
+        let _turn = self.write_turn().await;
+        let mut tx = self.pool.begin().await.map_err(db)?;
+        if current_state(&mut tx, team_id, event.email_id).await?.is_none() {
+            return Ok(());
+        }
+        writer::insert_event(&mut tx, &mut Subscribers::default(), team_id, event).await?;
+        tx.commit().await.map_err(db)
     }
 
     async fn email_events(&self, team_id: TeamId, id: EmailId) -> Result<Vec<EmailEvent>> {

@@ -27,6 +27,7 @@ mod rows;
 mod settings;
 mod suppressions;
 mod teams;
+mod tracking;
 mod webhooks;
 mod writer;
 

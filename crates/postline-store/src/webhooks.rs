@@ -86,11 +86,12 @@ pub(crate) async fn enqueue_email_event(
     if subscribers.is_empty() {
         return Ok(());
     }
-    let row = sqlx::query("SELECT from_addr, to_addrs, subject, tags, created_at, broadcast_id FROM emails WHERE id = $1")
-        .bind(event.email_id.to_string())
-        .fetch_one(&mut **tx)
-        .await
-        .map_err(db)?;
+    let row =
+        sqlx::query("SELECT from_addr, to_addrs, subject, tags, created_at, broadcast_id FROM emails WHERE id = $1")
+            .bind(event.email_id.to_string())
+            .fetch_one(&mut **tx)
+            .await
+            .map_err(db)?;
     let summary = EmailSummary {
         id: event.email_id,
         from: rows::get(&row, "from_addr")?,

@@ -142,7 +142,9 @@ impl TestApp {
             .token;
         let router = app.router.clone();
         tokio::spawn(async move {
-            let _ = axum::serve(listener, axum::ServiceExt::into_make_service(postline_api::service(router))).await;
+            let service =
+                axum::ServiceExt::into_make_service_with_connect_info::<SocketAddr>(postline_api::service(router));
+            let _ = axum::serve(listener, service).await;
         });
         TestApp {
             app,

@@ -54,7 +54,11 @@ pub async fn run(mut config: Config) -> anyhow::Result<()> {
     workers.push(tokio::spawn(contact_imports(app.postline.clone(), stopped.clone())));
     workers.push(tokio::spawn(broadcast_fanout(app.postline.clone(), stopped.clone())));
     let mut on_stop = stopped.clone();
-    axum::serve(listener, axum::ServiceExt::into_make_service(postline_api::service(app.router.clone())))
+    // With the peer's address, which the tracking links record.
+    let service = axum::ServiceExt::into_make_service_with_connect_info::<std::net::SocketAddr>(postline_api::service(
+        app.router.clone(),
+    ));
+    axum::serve(listener, service)
         .with_graceful_shutdown(async move {
             tokio::select! {
                 _ = shutdown_signal() => {}

@@ -250,6 +250,20 @@ impl Postline {
                 return Err(Error::Conflict("The contact changed meanwhile; please try again.".into()));
             }
         }
+        let opted_out = unsubscribed == Some(true) && flips || changed.iter().any(|(_, s)| *s == Subscription::OptOut);
+        if let (true, Some(email)) = (opted_out, recipient.claims.email) {
+            // The email's timeline notes it (what broadcast stats count). The choice is
+            // already saved; a failure here costs a statistic, not the unsubscribe.
+            let event = crate::emails::EmailEvent::new(
+                email,
+                crate::emails::EventKind::Unsubscribed,
+                Some(recipient.claims.recipient.clone()),
+                now,
+            );
+            if let Err(error) = self.store.append_email_event(team, &event).await {
+                tracing::warn!(%email, %error, "could not note the unsubscribe on the email's timeline");
+            }
+        }
         for (topic, wanted) in changed {
             recipient.chosen.retain(|(id, _)| *id != topic);
             recipient.chosen.push((topic, wanted));

@@ -159,10 +159,13 @@ impl crate::Postline {
         for email in emails.iter_mut() {
             let Some(link) = &email.broadcast else { continue };
             let id = link.broadcast_id;
-            if !broadcasts.contains_key(&id) {
-                broadcasts.insert(id, self.store.get_broadcast(email.team_id, id).await?);
-            }
-            if let Some(broadcast) = &broadcasts[&id] {
+            let broadcast = match broadcasts.entry(id) {
+                std::collections::hash_map::Entry::Occupied(found) => found.into_mut(),
+                std::collections::hash_map::Entry::Vacant(slot) => {
+                    slot.insert(self.store.get_broadcast(email.team_id, id).await?)
+                }
+            };
+            if let Some(broadcast) = broadcast {
                 fill(email, broadcast);
             }
         }
@@ -171,12 +174,13 @@ impl crate::Postline {
 }
 
 /// The link kept with a contact's email.
-pub fn link(broadcast: &Broadcast, contact: &Contact, properties: &[ContactProperty], names: &[String]) -> FromBroadcast {
-    FromBroadcast {
-        broadcast_id: broadcast.id,
-        contact_id: contact.id,
-        values: values_for(contact, properties, names),
-    }
+pub fn link(
+    broadcast: &Broadcast,
+    contact: &Contact,
+    properties: &[ContactProperty],
+    names: &[String],
+) -> FromBroadcast {
+    FromBroadcast { broadcast_id: broadcast.id, contact_id: contact.id, values: values_for(contact, properties, names) }
 }
 
 #[cfg(test)]

@@ -106,8 +106,10 @@ impl Postline {
                 self.store.extend_broadcast_lease(broadcast.id, token, back_at).await?;
                 return Ok(Run::Paused);
             }
-            let members =
-                self.store.broadcast_candidates(team_id, segment, broadcast.topic_id, broadcast.fanout_after, BATCH).await?;
+            let members = self
+                .store
+                .broadcast_candidates(team_id, segment, broadcast.topic_id, broadcast.fanout_after, BATCH)
+                .await?;
             let last_batch = members.len() < BATCH as usize;
             let after = members.last().map(|m| m.contact.id).or(broadcast.fanout_after);
             let emails: Vec<NewEmail> = members
@@ -170,7 +172,8 @@ impl Postline {
     ) -> NewEmail {
         let now = self.clock.now();
         let id = EmailId::new();
-        let from_domain = crate::emails::address::parse_mailbox(&broadcast.from).map(|m| m.domain()).unwrap_or_default();
+        let from_domain =
+            crate::emails::address::parse_mailbox(&broadcast.from).map(|m| m.domain()).unwrap_or_default();
         let first_event = EmailEvent::new(id, EventKind::Queued, None, now);
         let delivery =
             delivery_for(&member.contact.email, RecipientKind::To, now, now + self.settings.delivery_expiry, region);

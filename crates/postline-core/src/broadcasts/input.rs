@@ -64,7 +64,10 @@ fn content(fields: &Map<String, Value>, name: &str) -> Result<Change<String>> {
     if let Some(Some(s)) = &value
         && s.len() > MAX_CONTENT_BYTES
     {
-        return Err(Error::value(format!("The `{name}` field must be at most {} MB.", MAX_CONTENT_BYTES / 1024 / 1024)));
+        return Err(Error::value(format!(
+            "The `{name}` field must be at most {} MB.",
+            MAX_CONTENT_BYTES / 1024 / 1024
+        )));
     }
     Ok(value)
 }
@@ -89,7 +92,9 @@ fn reply_to(fields: &Map<String, Value>) -> Result<Change<Vec<String>>> {
         Some(_) => {
             let list = crate::emails::input::addresses(fields, "reply_to", &names)?;
             if list.len() > MAX_REPLY_TO {
-                return Err(Error::value(format!("The `reply_to` field can contain at most {MAX_REPLY_TO} addresses.")));
+                return Err(Error::value(format!(
+                    "The `reply_to` field can contain at most {MAX_REPLY_TO} addresses."
+                )));
             }
             Ok(Some(Some(list)))
         }
@@ -113,11 +118,9 @@ fn style(fields: &Map<String, Value>) -> Result<Style> {
             "text_color" => style.text_color = colour(value)?,
             "link_color" => style.link_color = colour(value)?,
             "container_width" => {
-                style.container_width = value
-                    .as_u64()
-                    .filter(|w| (320..=1200).contains(w))
-                    .ok_or_else(|| Error::value("The `style.container_width` must be a number of pixels from 320 to 1200."))?
-                    as u32
+                style.container_width = value.as_u64().filter(|w| (320..=1200).contains(w)).ok_or_else(|| {
+                    Error::value("The `style.container_width` must be a number of pixels from 320 to 1200.")
+                })? as u32
             }
             other => {
                 return Err(Error::value(format!(

@@ -138,7 +138,9 @@ impl Postline {
             self.check_sendable(&broadcast).await?;
         }
         if !self.store.save_broadcast_draft(&broadcast).await? {
-            return Err(Error::Conflict("The broadcast started sending meanwhile and can no longer be changed.".into()));
+            return Err(Error::Conflict(
+                "The broadcast started sending meanwhile and can no longer be changed.".into(),
+            ));
         }
         Ok(broadcast)
     }
@@ -148,7 +150,9 @@ impl Postline {
         let broadcast = self.get_broadcast(team_id, id).await?;
         require_draft(&broadcast, "deleted")?;
         if !self.store.delete_broadcast_draft(team_id, id).await? {
-            return Err(Error::Conflict("The broadcast started sending meanwhile and can no longer be deleted.".into()));
+            return Err(Error::Conflict(
+                "The broadcast started sending meanwhile and can no longer be deleted.".into(),
+            ));
         }
         Ok(())
     }
@@ -350,10 +354,7 @@ fn require_draft(broadcast: &Broadcast, action: &str) -> Result<()> {
     if broadcast.status == BroadcastStatus::Draft {
         return Ok(());
     }
-    Err(Error::Conflict(format!(
-        "Only a draft broadcast can be {action}; this one is {}.",
-        broadcast.status.as_str()
-    )))
+    Err(Error::Conflict(format!("Only a draft broadcast can be {action}; this one is {}.", broadcast.status.as_str())))
 }
 
 fn no_content() -> Error {

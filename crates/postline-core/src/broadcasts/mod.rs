@@ -7,6 +7,7 @@
 //!   fanned out) → `sent`, or `canceled`; only drafts change or are deleted.
 //! - [`fanout`] is the durable job that turns a queued broadcast into one email per
 //!   eligible contact, batch by batch under a lease, paced by the MTA's queue.
+//! - [`stats`] reads its performance from its emails' timelines.
 //! - [`content`] fills a broadcast email's content for its recipient, from the
 //!   values stored with the email when it was queued.
 //!
@@ -19,6 +20,7 @@ pub mod content;
 pub mod fanout;
 pub mod input;
 pub mod manage;
+pub mod stats;
 
 use serde_json::{Map, Value};
 

@@ -21,11 +21,14 @@ pub enum EventKind {
     Failed,
     Opened,
     Clicked,
+    /// The recipient unsubscribed through this email's link (timeline only: it never
+    /// becomes `last_event` and has no webhook type; broadcast stats count it).
+    Unsubscribed,
 }
 
 impl EventKind {
     /// Every kind, for parsing and tests.
-    pub const ALL: [EventKind; 12] = [
+    pub const ALL: [EventKind; 13] = [
         EventKind::Queued,
         EventKind::Scheduled,
         EventKind::Canceled,
@@ -38,6 +41,7 @@ impl EventKind {
         EventKind::Failed,
         EventKind::Opened,
         EventKind::Clicked,
+        EventKind::Unsubscribed,
     ];
 
     /// The contract's name (`last_event` value).
@@ -55,6 +59,7 @@ impl EventKind {
             EventKind::Failed => "failed",
             EventKind::Opened => "opened",
             EventKind::Clicked => "clicked",
+            EventKind::Unsubscribed => "unsubscribed",
         }
     }
 

@@ -61,6 +61,13 @@ impl Postline {
         Ok(email)
     }
 
+    /// Deliverability advice for one of the team's emails (see [`super::insights`]).
+    pub async fn email_insights(&self, email: &Email) -> Result<Vec<super::insights::Insight>> {
+        let from_domain = super::address::parse_mailbox(&email.from).map(|m| m.domain()).unwrap_or_default();
+        let domain = self.sending_domain(email.team_id, &from_domain).await?;
+        Ok(super::insights::insights(email, domain.as_ref()))
+    }
+
     /// The team's emails, newest first.
     pub async fn list_emails(&self, team_id: TeamId, page: PageRequest) -> Result<Page<Email>> {
         self.store.list_emails(team_id, &page).await

@@ -10,6 +10,7 @@ pub mod address;
 pub mod attachments;
 pub mod events;
 pub mod input;
+pub mod insights;
 pub mod manage;
 pub mod sandbox;
 pub mod schedule;

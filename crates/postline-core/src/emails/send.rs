@@ -271,7 +271,8 @@ fn deliveries(
     kinds
         .filter_map(|(raw, kind)| {
             let address = parse_mailbox(raw)?.address;
-            seen.insert(address.to_lowercase()).then(|| delivery_for(&address, kind, due_at, expires_at, region.clone()))?
+            seen.insert(address.to_lowercase())
+                .then(|| delivery_for(&address, kind, due_at, expires_at, region.clone()))?
         })
         .collect()
 }

@@ -70,10 +70,10 @@ pub struct EmailSummary {
 }
 
 /// The event type of an email timeline entry, if it is one endpoints can receive
-/// (`queued` and `canceled` are timeline-only).
+/// (`queued`, `canceled` and `unsubscribed` are timeline-only).
 pub fn email_event_type(kind: EventKind) -> Option<String> {
     match kind {
-        EventKind::Queued | EventKind::Canceled => None,
+        EventKind::Queued | EventKind::Canceled | EventKind::Unsubscribed => None,
         other => Some(format!("email.{}", other.as_str())),
     }
 }

@@ -19,6 +19,8 @@ backend_tests!(
     canceling_a_sending_broadcast_stops_the_copies_not_yet_sent,
     test_sends_go_to_the_given_addresses_without_the_reply_to,
     a_broadcast_from_an_unverified_domain_may_only_reach_test_addresses,
+    stats_and_recipients_come_from_the_emails_timelines,
+    clicks_and_opens_of_people_show_in_the_broadcast_stats_and_links,
 );
 
 async fn segment(app: &TestApp, name: &str) -> String {
@@ -49,7 +51,9 @@ async fn broadcast_emails(app: &TestApp, id: &str) -> Vec<Value> {
         let data = page["data"].as_array().unwrap();
         found.extend(data.iter().filter(|e| e["broadcast_id"] == json!(id)).cloned());
         match data.last() {
-            Some(last) if page["has_more"] == true => path = format!("/emails?limit=100&after={}", last["id"].as_str().unwrap()),
+            Some(last) if page["has_more"] == true => {
+                path = format!("/emails?limit=100&after={}", last["id"].as_str().unwrap())
+            }
             _ => return found,
         }
     }
@@ -98,7 +102,10 @@ async fn drafts_are_created_changed_listed_and_deleted_as_the_contract_says(app:
     assert_eq!(shown["markdown"], "# Hello\n\nSee [us](https://acme.dev)");
 
     // Duplicate (the SDKs' call): a new draft with the same content.
-    let copy = app.post(&format!("/broadcasts/{id}/duplicate"), json!({})).await.expect(201)["id"].as_str().unwrap().to_string();
+    let copy = app.post(&format!("/broadcasts/{id}/duplicate"), json!({})).await.expect(201)["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
     assert_ne!(copy, id);
     let copied = app.get(&format!("/broadcasts/{copy}")).await.expect(200).clone();
     assert_eq!((copied["subject"].clone(), copied["status"].clone()), (json!("Big news"), json!("draft")));
@@ -110,7 +117,9 @@ async fn drafts_are_created_changed_listed_and_deleted_as_the_contract_says(app:
 
     // Another team sees none of it.
     let other = app.other_team_key().await;
-    for (method, path) in [(reqwest::Method::GET, format!("/broadcasts/{id}")), (reqwest::Method::DELETE, format!("/broadcasts/{id}"))] {
+    for (method, path) in
+        [(reqwest::Method::GET, format!("/broadcasts/{id}")), (reqwest::Method::DELETE, format!("/broadcasts/{id}"))]
+    {
         app.request_as(&other, method, &path, None, &[]).await.expect_error(404, "not_found");
     }
     let theirs = app.request_as(&other, reqwest::Method::GET, "/broadcasts", None, &[]).await;
@@ -131,12 +140,20 @@ async fn sending_is_checked_first_and_only_drafts_change(app: TestApp) {
         body
     };
     // Required fields, wrong forms, references that do not exist.
-    app.post("/broadcasts", json!({"segment_id": customers, "subject": "x"})).await.expect_error(422, "missing_required_field");
-    app.post("/broadcasts", json!({"segment_id": customers, "from": "a@b.dev"})).await.expect_error(422, "missing_required_field");
-    app.post("/broadcasts", json!({"from": "a@b.dev", "subject": "x"})).await.expect_error(422, "missing_required_field");
+    app.post("/broadcasts", json!({"segment_id": customers, "subject": "x"}))
+        .await
+        .expect_error(422, "missing_required_field");
+    app.post("/broadcasts", json!({"segment_id": customers, "from": "a@b.dev"}))
+        .await
+        .expect_error(422, "missing_required_field");
+    app.post("/broadcasts", json!({"from": "a@b.dev", "subject": "x"}))
+        .await
+        .expect_error(422, "missing_required_field");
     app.post("/broadcasts", with(json!({"from": "nope"}))).await.expect_error(422, "invalid_from_address");
     app.post("/broadcasts", with(json!({"segment_id": "nope"}))).await.expect_error(422, "invalid_parameter");
-    app.post("/broadcasts", with(json!({"segment_id": SegmentId::new().to_string()}))).await.expect_error(404, "not_found");
+    app.post("/broadcasts", with(json!({"segment_id": SegmentId::new().to_string()})))
+        .await
+        .expect_error(404, "not_found");
     app.post("/broadcasts", with(json!({"scheduled_at": "in 1 hour"}))).await.expect_error(400, "validation_error");
     // Sending needs content and placeholders that mean something.
     app.post("/broadcasts", with(json!({"send": true}))).await.expect_error(400, "validation_error");
@@ -179,8 +196,11 @@ async fn a_broadcast_reaches_exactly_the_eligible_contacts_personalised_each_wit
         body.as_object_mut().unwrap().extend(extra.as_object().unwrap().clone());
         body
     };
-    contact(&app, member("ann@acme-customer.io", json!({"first_name": "Ann <3", "properties": {"company": "Ann & Co"}})))
-        .await;
+    contact(
+        &app,
+        member("ann@acme-customer.io", json!({"first_name": "Ann <3", "properties": {"company": "Ann & Co"}})),
+    )
+    .await;
     contact(&app, member("erin@acme-customer.io", json!({}))).await;
     contact(&app, member("bob@acme-customer.io", json!({"unsubscribed": true}))).await;
     contact(&app, member("carol@acme-customer.io", json!({"topics": [{"id": news, "subscription": "opt_out"}]}))).await;
@@ -246,7 +266,10 @@ async fn a_broadcast_reaches_exactly_the_eligible_contacts_personalised_each_wit
     assert_eq!(erin_topics["data"][0]["subscription"], "opt_out", "{erin_topics}");
 
     // The next broadcast about the topic reaches Ann alone.
-    let again = app.post(&format!("/broadcasts/{id}/duplicate"), json!({})).await.expect(201)["id"].as_str().unwrap().to_string();
+    let again = app.post(&format!("/broadcasts/{id}/duplicate"), json!({})).await.expect(201)["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
     app.post(&format!("/broadcasts/{again}/send"), json!({})).await.expect(200);
     app.run_broadcasts().await;
     app.drain().await;
@@ -258,7 +281,8 @@ async fn a_scheduled_broadcast_stays_a_draft_until_due_and_can_be_canceled(app: 
     let customers = segment(&app, "Customers").await;
     contact(&app, json!({"email": "delivered+a@resend.dev", "segments": [customers]})).await;
     contact(&app, json!({"email": "delivered+b@resend.dev", "segments": [customers]})).await;
-    let body = json!({"segment_id": customers, "from": "news@anything.dev", "subject": "Later", "text": "Hi {{{EMAIL}}}"});
+    let body =
+        json!({"segment_id": customers, "from": "news@anything.dev", "subject": "Later", "text": "Hi {{{EMAIL}}}"});
     let later = create(&app, body.clone()).await;
     app.post(&format!("/broadcasts/{later}/send"), json!({"scheduled_at": "in 1 hour"})).await.expect(200);
     let shown = app.get(&format!("/broadcasts/{later}")).await.expect(200).clone();
@@ -287,7 +311,8 @@ async fn a_scheduled_broadcast_stays_a_draft_until_due_and_can_be_canceled(app: 
 
 async fn canceling_a_sending_broadcast_stops_the_copies_not_yet_sent(app: TestApp) {
     // A window of 50: the fan-out writes a batch, then waits for the MTA to catch up.
-    let options = postline_testkit::test_app::Options { broadcast_window: 50, ..postline_testkit::test_app::Options::default() };
+    let options =
+        postline_testkit::test_app::Options { broadcast_window: 50, ..postline_testkit::test_app::Options::default() };
     let app = TestApp::start_with(app.backend, options).await;
     let customers = segment(&app, "Customers").await;
     let csv: String = std::iter::once("email".to_string())
@@ -298,7 +323,8 @@ async fn canceling_a_sending_broadcast_stops_the_copies_not_yet_sent(app: TestAp
     app.post_form("/contacts/imports", Some(csv.as_bytes()), &[("segments", &segments)]).await.expect(201);
     app.run_imports().await;
 
-    let body = json!({"segment_id": customers, "from": "news@anything.dev", "subject": "Oops", "text": "x", "send": true});
+    let body =
+        json!({"segment_id": customers, "from": "news@anything.dev", "subject": "Oops", "text": "x", "send": true});
     let id = create(&app, body.clone()).await;
     assert_eq!(app.run_broadcasts().await, 0, "paused after a batch, not finished");
     assert_eq!(status(&app, &id).await, "queued");
@@ -336,7 +362,10 @@ async fn test_sends_go_to_the_given_addresses_without_the_reply_to(app: TestApp)
     )
     .await;
     let sent = app
-        .post(&format!("/broadcasts/{id}/test"), json!({"to": ["delivered+ann@resend.dev", "delivered+zed@resend.dev"]}))
+        .post(
+            &format!("/broadcasts/{id}/test"),
+            json!({"to": ["delivered+ann@resend.dev", "delivered+zed@resend.dev"]}),
+        )
         .await
         .expect(200)
         .clone();
@@ -367,4 +396,156 @@ async fn a_broadcast_from_an_unverified_domain_may_only_reach_test_addresses(app
     let emails = broadcast_emails(&app, &id).await;
     assert_eq!(emails.len(), 1);
     assert_eq!(emails[0]["last_event"], "delivered");
+}
+
+async fn stats_and_recipients_come_from_the_emails_timelines(app: TestApp) {
+    let customers = segment(&app, "Customers").await;
+    let addresses = [
+        "delivered+a@resend.dev",
+        "delivered+b@resend.dev",
+        "bounced@resend.dev",
+        "complained@resend.dev",
+        "suppressed@resend.dev",
+    ];
+    let mut contacts = std::collections::HashMap::new();
+    for address in addresses {
+        contacts.insert(address, contact(&app, json!({"email": address, "segments": [customers]})).await);
+    }
+    let body =
+        json!({"segment_id": customers, "from": "news@anything.dev", "subject": "Stats", "text": "x", "send": true});
+    let id = create(&app, body).await;
+    app.run_broadcasts().await;
+    app.drain().await;
+    app.clock.advance(chrono::Duration::minutes(5));
+    app.drain().await;
+
+    // B unsubscribes through the link in their email (the email's id is in it).
+    let emails = broadcast_emails(&app, &id).await;
+    let b_email = emails.iter().find(|e| e["to"] == json!(["delivered+b@resend.dev"])).unwrap();
+    let email_id = postline_core::ids::EmailId::parse(b_email["id"].as_str().unwrap()).unwrap();
+    let url = app.app.postline.unsubscribe_url(app.team.id, Some(email_id), "delivered+b@resend.dev", None);
+    let response = app
+        .client
+        .post(&url)
+        .header("content-type", "application/x-www-form-urlencoded")
+        .body("List-Unsubscribe=One-Click")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::OK);
+
+    let shown = app.get(&format!("/broadcasts/{id}")).await.expect(200).clone();
+    let stats = &shown["stats"];
+    assert_eq!(stats["recipients"], 5, "{stats}");
+    assert_eq!((stats["delivered"].clone(), stats["bounced"].clone()), (json!(3), json!(1)), "{stats}");
+    assert_eq!((stats["complained"].clone(), stats["suppressed"].clone()), (json!(1), json!(1)), "{stats}");
+    assert_eq!(stats["unsubscribed"], 1, "{stats}");
+    assert_eq!(stats["unsubscribe_rate"], 0.3333, "of the delivered: {stats}");
+
+    let recipients = |query: &str| {
+        let path = format!("/broadcasts/{id}/recipients?{query}");
+        let app = &app;
+        async move { app.get(&path).await.expect(200).clone() }
+    };
+    let delivered = recipients("type=delivered").await;
+    let mut to: Vec<&str> =
+        delivered["data"].as_array().unwrap().iter().map(|r| r["email"].as_str().unwrap()).collect();
+    to.sort();
+    assert_eq!(to, ["complained@resend.dev", "delivered+a@resend.dev", "delivered+b@resend.dev"]);
+    let first = &delivered["data"][0];
+    assert_eq!(first["contact_id"], json!(contacts[first["email"].as_str().unwrap()]), "{first}");
+    assert!(first.get("count").is_none() && first.get("bounce_type").is_none(), "only for their types: {first}");
+    let bounced = recipients("type=bounced").await;
+    assert_eq!(bounced["data"][0]["email"], "bounced@resend.dev");
+    assert_eq!(bounced["data"][0]["bounce_type"], "permanent");
+    assert_eq!(recipients("type=bounced&bounce_type=transient").await["data"], json!([]));
+    assert_eq!(recipients("type=unsubscribed").await["data"][0]["email"], "delivered+b@resend.dev");
+    assert_eq!(recipients("type=delivered&email=Delivered%2BA@resend.dev").await["data"].as_array().unwrap().len(), 1);
+    // Pages follow the rows' ids.
+    let page = recipients("type=delivered&limit=2").await;
+    assert_eq!(page["has_more"], true);
+    let rest = recipients(&format!("type=delivered&limit=2&after={}", page["data"][1]["id"].as_str().unwrap())).await;
+    assert_eq!((rest["data"].as_array().unwrap().len(), rest["has_more"].clone()), (1, json!(false)));
+
+    let path = format!("/broadcasts/{id}/recipients");
+    app.get(&path).await.expect_error(422, "missing_required_field");
+    app.get(&format!("{path}?type=read")).await.expect_error(422, "invalid_parameter");
+    app.get(&format!("{path}?type=delivered&bounce_type=permanent")).await.expect_error(422, "invalid_parameter");
+    let links = app.get(&format!("/broadcasts/{id}/clicked-links")).await.expect(200).clone();
+    assert_eq!(links["data"], json!([]), "no tracking, no clicks");
+    let other = app.other_team_key().await;
+    app.request_as(&other, reqwest::Method::GET, &format!("{path}?type=sent"), None, &[])
+        .await
+        .expect_error(404, "not_found");
+}
+
+async fn clicks_and_opens_of_people_show_in_the_broadcast_stats_and_links(app: TestApp) {
+    use crate::tracking::{BROWSER, hrefs, parts, pixel, track};
+    let sink = SmtpSink::start().await;
+    let app = app_with(app.backend, &sink, |_| {}).await;
+    track(&app, None).await;
+    let customers = segment(&app, "Customers").await;
+    for email in ["ann@acme-customer.io", "bob@acme-customer.io"] {
+        contact(&app, json!({"email": email, "segments": [customers]})).await;
+    }
+    let html = "<p><a href=\"https://acme.dev/pricing\">Pricing</a> <a href=\"https://acme.dev/blog\">Blog</a></p>";
+    let id = create(
+        &app,
+        json!({"segment_id": customers, "from": "news@acme.dev", "subject": "Links", "html": html, "text": "x", "send": true}),
+    )
+    .await;
+    app.run_broadcasts().await;
+    app.drain().await;
+    // People click a while after delivery; clicks within seconds are a scanner's.
+    app.clock.advance(chrono::Duration::minutes(2));
+    let http =
+        reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).user_agent(BROWSER).build().unwrap();
+    let links_of = |recipient: &str| {
+        let message = sink.received().into_iter().find(|m| m.recipients == [recipient]).unwrap();
+        let (html, _) = parts(&message.data);
+        let tracked: Vec<String> = hrefs(&html).into_iter().filter(|h| h.contains("/t/c/")).collect();
+        (tracked, pixel(&html))
+    };
+    let (ann_links, ann_pixel) = links_of("ann@acme-customer.io");
+    let (bob_links, _) = links_of("bob@acme-customer.io");
+    assert_eq!((ann_links.len(), bob_links.len()), (2, 2), "{ann_links:?}");
+    for url in [&ann_links[0], &ann_links[0], &ann_links[1], &bob_links[0]] {
+        let response = http.get(url.as_str()).send().await.unwrap();
+        assert_eq!(response.status(), StatusCode::FOUND);
+    }
+    assert_eq!(http.get(ann_pixel.as_str()).send().await.unwrap().status(), StatusCode::OK);
+    // A link scanner (curl) on Bob's second link is recorded but not counted.
+    let scanner =
+        reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).user_agent("curl/8.5").build().unwrap();
+    assert_eq!(scanner.get(bob_links[1].as_str()).send().await.unwrap().status(), StatusCode::FOUND);
+
+    let links = app.get(&format!("/broadcasts/{id}/clicked-links")).await.expect(200).clone();
+    let rows: Vec<(String, u64, u64)> = links["data"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|l| {
+            (l["url"].as_str().unwrap().into(), l["clicks"].as_u64().unwrap(), l["unique_clicks"].as_u64().unwrap())
+        })
+        .collect();
+    assert_eq!(rows, [("https://acme.dev/pricing".to_string(), 3, 2), ("https://acme.dev/blog".to_string(), 1, 1)]);
+    let first = app.get(&format!("/broadcasts/{id}/clicked-links?limit=1")).await.expect(200).clone();
+    assert_eq!(first["has_more"], true);
+    let cursor = first["data"][0]["id"].as_str().unwrap();
+    let next = app.get(&format!("/broadcasts/{id}/clicked-links?limit=1&after={cursor}")).await.expect(200).clone();
+    assert_eq!(
+        (next["data"][0]["url"].clone(), next["has_more"].clone()),
+        (json!("https://acme.dev/blog"), json!(false))
+    );
+
+    let clicked = app.get(&format!("/broadcasts/{id}/recipients?type=clicked")).await.expect(200).clone();
+    let ann = clicked["data"].as_array().unwrap().iter().find(|r| r["email"] == "ann@acme-customer.io").unwrap();
+    assert_eq!(ann["count"], 3);
+    assert_eq!(
+        ann["clicked_links"],
+        json!([{"url": "https://acme.dev/blog", "clicks": 1}, {"url": "https://acme.dev/pricing", "clicks": 2}])
+    );
+    let stats = app.get(&format!("/broadcasts/{id}")).await.expect(200)["stats"].clone();
+    assert_eq!((stats["clicked"].clone(), stats["opened"].clone()), (json!(2), json!(1)), "{stats}");
+    assert_eq!(stats["open_rate"], 0.5);
 }

@@ -7,6 +7,7 @@ backend_tests!(
     each_bad_field_gets_its_own_error_and_nothing_is_stored,
     another_teams_email_is_not_found,
     a_shared_link_renders_the_email_until_it_expires,
+    each_email_carries_deliverability_insights,
 );
 
 async fn an_email_is_accepted_and_read_back_with_every_field(app: TestApp) {
@@ -171,4 +172,31 @@ async fn a_shared_link_renders_the_email_until_it_expires(app: TestApp) {
     app.post(&format!("/emails/{id}/share"), json!({"expires_in": "soon"})).await.expect_error(400, "validation_error");
     let default = app.request(reqwest::Method::POST, &format!("/emails/{id}/share"), None).await;
     default.expect(200);
+}
+
+async fn each_email_carries_deliverability_insights(app: TestApp) {
+    let domain = app.verified_domain("acme.dev").await;
+    let send = |body: serde_json::Value| {
+        let app = &app;
+        async move { app.post("/emails", body).await.expect(200)["id"].as_str().unwrap().to_string() }
+    };
+    let names = |email: &serde_json::Value| -> Vec<String> {
+        email["insights"].as_array().unwrap().iter().map(|i| i["name"].as_str().unwrap().to_string()).collect()
+    };
+    let fine = send(
+        json!({"from": "a@acme.dev", "to": "delivered@resend.dev", "subject": "x", "html": "<p>x</p>", "text": "x"}),
+    )
+    .await;
+    assert_eq!(app.get(&format!("/emails/{fine}")).await.expect(200)["insights"], json!([]));
+    let big = format!("<p>{}</p>", "x".repeat(110 * 1024));
+    let clipped = send(json!({"from": "a@acme.dev", "to": "delivered@resend.dev", "subject": "x", "html": big})).await;
+    let shown = app.get(&format!("/emails/{clipped}")).await.expect(200).clone();
+    assert_eq!(names(&shown), ["gmail_clipping", "missing_text_part"]);
+    assert!(shown["insights"][0]["message"].as_str().unwrap().contains("102 KB"));
+    app.patch(&format!("/domains/{domain}"), json!({"open_tracking": true})).await.expect(200);
+    let tracked = send(
+        json!({"from": "a@acme.dev", "to": "delivered@resend.dev", "subject": "x", "html": "<p>x</p>", "text": "x"}),
+    )
+    .await;
+    assert_eq!(names(app.get(&format!("/emails/{tracked}")).await.expect(200)), ["tracking_on_transactional"]);
 }
