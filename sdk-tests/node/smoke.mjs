@@ -164,6 +164,33 @@ async function checks() {
   assert.equal((await ok(resend.contacts.get({ email: "ivy+node@example.com" }))).first_name, "Ivy");
   assert.ok((await ok(resend.contacts.imports.list())).data.some((i) => i.id === imported.id));
 
+  // broadcasts: draft, update, send, recipients, duplicate, schedule, cancel, remove
+  const readers = await ok(resend.segments.create({ name: "Node readers" }));
+  await ok(resend.contacts.create({ email: "delivered+reader@resend.dev", firstName: "Rae", segments: [{ id: readers.id }] }));
+  const draft = await ok(resend.broadcasts.create({
+    segmentId: readers.id, from, subject: "News for {{{FIRST_NAME|you}}}", html: "<p>Hi {{{FIRST_NAME|there}}}</p>",
+    name: "Node news", replyTo: "support@acme.dev", previewText: "Inside",
+  }));
+  await ok(resend.broadcasts.update(draft.id, { subject: "News for {{{FIRST_NAME|you}}}!", text: "Hi {{{FIRST_NAME|there}}}" }));
+  const shownDraft = await ok(resend.broadcasts.get(draft.id));
+  assert.equal(shownDraft.status, "draft");
+  assert.equal(shownDraft.subject, "News for {{{FIRST_NAME|you}}}!");
+  await ok(resend.broadcasts.send(draft.id));
+  await until(async () => (await ok(resend.broadcasts.get(draft.id))).status === "sent", "broadcast sent");
+  await until(async () => (await ok(resend.broadcasts.recipients(draft.id, { type: "delivered" }))).data.length === 1,
+    "broadcast delivered");
+  const reached = await ok(resend.broadcasts.recipients(draft.id, { type: "delivered" }));
+  assert.equal(reached.data[0].email, "delivered+reader@resend.dev");
+  assert.deepEqual((await ok(resend.broadcasts.clickedLinks(draft.id))).data, []);
+  const copy = await ok(resend.broadcasts.duplicate(draft.id));
+  await ok(resend.broadcasts.send(copy.id, { scheduledAt: "in 1 hour" }));
+  assert.equal((await ok(resend.broadcasts.get(copy.id))).status, "draft");
+  await ok(resend.broadcasts.cancel(copy.id));
+  assert.equal((await ok(resend.broadcasts.get(copy.id))).status, "canceled");
+  const spare = await ok(resend.broadcasts.create({ audienceId: readers.id, from, subject: "Spare", text: "x" }));
+  await ok(resend.broadcasts.remove(spare.id));
+  assert.ok((await ok(resend.broadcasts.list())).data.some((b) => b.id === draft.id));
+
   // suppressions: the list the MTA consults
   const suppressed = await ok(resend.suppressions.add({ email: "gone+node@example.com" }));
   assert.equal((await ok(resend.suppressions.get("gone+node@example.com"))).id, suppressed.id);

@@ -150,6 +150,28 @@ def main():
     assert counts == {"total": 2, "created": 1, "updated": 0, "skipped": 0, "failed": 1}, counts
     assert resend.Contacts.get(email="ivy+py@example.com")["first_name"] == "Ivy"
 
+    # broadcasts: the SDK repeats the id in update and send bodies
+    readers = resend.Segments.create({"name": "Python readers"})
+    resend.Contacts.create({"email": "delivered+pyreader@resend.dev", "segments": [{"id": readers["id"]}]})
+    draft = resend.Broadcasts.create({
+        "segment_id": readers["id"], "from": "Acme <onboarding@resend.dev>", "subject": "Hi {{{FIRST_NAME|reader}}}",
+        "html": "<p>Hello {{{FIRST_NAME|reader}}}</p>", "name": "Python news",
+    })
+    resend.Broadcasts.update({"broadcast_id": draft["id"], "text": "Hello {{{FIRST_NAME|reader}}}"})
+    assert resend.Broadcasts.get(draft["id"])["text"] == "Hello {{{FIRST_NAME|reader}}}"
+    resend.Broadcasts.send({"broadcast_id": draft["id"]})
+    until(lambda: resend.Broadcasts.get(draft["id"])["status"] == "sent", "broadcast sent")
+    until(lambda: len(resend.Broadcasts.recipients(draft["id"], {"type": "delivered"})["data"]) == 1,
+          "broadcast delivered")
+    assert resend.Broadcasts.clicked_links(draft["id"])["data"] == []
+    copy = resend.Broadcasts.duplicate(draft["id"])
+    resend.Broadcasts.send({"broadcast_id": copy["id"], "scheduled_at": "in 1 hour"})
+    resend.Broadcasts.cancel(copy["id"])
+    assert resend.Broadcasts.get(copy["id"])["status"] == "canceled"
+    spare = resend.Broadcasts.create({"audience_id": readers["id"], "from": "a@resend.dev", "subject": "x", "text": "x"})
+    assert resend.Broadcasts.remove(spare["id"])["deleted"] is True
+    assert any(b["id"] == draft["id"] for b in resend.Broadcasts.list()["data"])
+
     suppressed = resend.Suppressions.add({"email": "gone+py@example.com"})
     assert resend.Suppressions.get("gone+py@example.com")["id"] == suppressed["id"]
     assert resend.Suppressions.list({"origin": "manual"})["data"][0]["email"] == "gone+py@example.com"
