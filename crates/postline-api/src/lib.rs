@@ -21,6 +21,7 @@ mod public;
 pub mod rate_limit;
 mod segments;
 mod suppressions;
+mod templates;
 mod topics;
 mod tracking;
 mod unsubscribe;
@@ -117,6 +118,10 @@ pub fn router(state: AppState) -> Router {
         .route("/broadcasts/{id}/test", post(broadcasts::test))
         .route("/broadcasts/{id}/recipients", get(broadcasts::recipients))
         .route("/broadcasts/{id}/clicked-links", get(broadcasts::clicked_links))
+        .route("/templates", post(templates::create).get(templates::list))
+        .route("/templates/{id}", get(templates::get).patch(templates::update).delete(templates::remove))
+        .route("/templates/{id}/publish", post(templates::publish))
+        .route("/templates/{id}/duplicate", post(templates::duplicate))
         .route("/topics", post(topics::create).get(topics::list))
         .route("/topics/{id}", get(topics::get).patch(topics::update).delete(topics::remove))
         .route("/unsubscribe-page", get(unsubscribe_page::get).patch(unsubscribe_page::update))

@@ -80,3 +80,5 @@ id_type!(/// A contact import (a CSV file turned into contacts).
     ContactImportId, "contact import");
 id_type!(/// A broadcast: one email sent to a segment's contacts.
     BroadcastId, "broadcast");
+id_type!(/// A template: a reusable email with typed variables.
+    TemplateId, "template");

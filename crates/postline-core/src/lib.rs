@@ -27,6 +27,7 @@ pub mod remote;
 pub mod signing;
 pub mod store;
 pub mod teams;
+pub mod templates;
 pub mod tracking;
 pub mod webhooks;
 

@@ -90,6 +90,19 @@ impl Content {
         names
     }
 
+    /// The names used at least once without a fallback of their own.
+    pub fn names_without_fallback(&self) -> Vec<&str> {
+        let mut names: Vec<&str> = Vec::new();
+        for piece in &self.pieces {
+            if let Piece::Field { name, fallback: None } = piece
+                && !names.contains(&name.as_str())
+            {
+                names.push(name);
+            }
+        }
+        names
+    }
+
     /// The names `lookup` does not know.
     pub fn unknown_names(&self, lookup: impl Fn(&str) -> Value) -> Vec<String> {
         self.names().into_iter().filter(|name| lookup(name) == Value::Unknown).map(str::to_string).collect()

@@ -31,10 +31,11 @@ use crate::{
     idempotency::{Claim, Completion},
     ids::{
         ApiKeyId, AttachmentId, BroadcastId, ClaimId, ContactId, ContactImportId, ContactPropertyId, DomainId, EmailId,
-        SegmentId, TeamId, TopicId, WebhookId,
+        SegmentId, TeamId, TemplateId, TopicId, WebhookId,
     },
     pagination::{Page, PageRequest},
     teams::Team,
+    templates::{Template, manage::TemplateRef},
     webhooks::{
         OutboxEvent, Webhook,
         dispatch::{AttemptRecord, DueDelivery, Next},
@@ -305,6 +306,7 @@ pub trait Store:
     + SettingsStore
     + BroadcastStore
     + TrackingStore
+    + TemplateStore
     + Send
     + Sync
     + 'static
@@ -330,6 +332,7 @@ impl<T> Store for T where
         + SettingsStore
         + BroadcastStore
         + TrackingStore
+        + TemplateStore
         + Send
         + Sync
         + 'static
@@ -591,4 +594,16 @@ pub trait BroadcastStore {
         offset: u64,
         limit: u32,
     ) -> Result<Vec<ClickedLink>>;
+}
+
+/// Templates (draft and published versions in one row).
+#[async_trait]
+pub trait TemplateStore {
+    /// `false` if the alias is taken in the team (nothing written).
+    async fn insert_template(&self, template: &Template) -> Result<bool>;
+    async fn get_template(&self, team_id: TeamId, by: &TemplateRef) -> Result<Option<Template>>;
+    async fn list_templates(&self, team_id: TeamId, page: &PageRequest) -> Result<Page<Template>>;
+    /// Writes every mutable field; `false` if the alias is taken by another template.
+    async fn save_template(&self, template: &Template) -> Result<bool>;
+    async fn delete_template(&self, team_id: TeamId, id: TemplateId) -> Result<bool>;
 }

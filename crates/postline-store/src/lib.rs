@@ -27,6 +27,7 @@ mod rows;
 mod settings;
 mod suppressions;
 mod teams;
+mod templates;
 mod tracking;
 mod webhooks;
 mod writer;

@@ -21,6 +21,7 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
     (10, "contact_imports", include_str!("../migrations/0010_contact_imports.sql")),
     (11, "unsubscribe", include_str!("../migrations/0011_unsubscribe.sql")),
     (12, "broadcasts", include_str!("../migrations/0012_broadcasts.sql")),
+    (13, "templates", include_str!("../migrations/0013_templates.sql")),
 ];
 
 /// The newest schema version this binary knows (the last migration's, so adding a

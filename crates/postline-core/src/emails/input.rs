@@ -60,7 +60,6 @@ pub struct SendRequest {
     pub attachments: Vec<AttachmentSpec>,
     pub scheduled_at: Option<String>,
     pub topic_id: Option<String>,
-    pub template_id: Option<String>,
 }
 
 impl SendRequest {
@@ -92,16 +91,6 @@ impl SendRequest {
                 "The `subject` field must be a single line of at most {MAX_SUBJECT_CHARS} characters."
             )));
         }
-        let template_id = match fields.get("template") {
-            None | Some(Value::Null) => None,
-            Some(Value::Object(t)) => match t.get("id") {
-                Some(Value::String(id)) => Some(id.clone()),
-                _ => return Err(Error::missing("template.id")),
-            },
-            Some(_) => {
-                return Err(Error::value("The `template` field must be an object with an `id`."));
-            }
-        };
         Ok(SendRequest {
             from_raw: from_raw.trim().to_string(),
             from,
@@ -117,7 +106,6 @@ impl SendRequest {
             attachments: attachments(fields)?,
             scheduled_at: optional_string(fields, &["scheduled_at", "scheduledAt"])?,
             topic_id: optional_string(fields, &["topic_id", "topicId"])?,
-            template_id,
         })
     }
 

@@ -64,8 +64,10 @@ pub struct PreparedBatch {
 impl Postline {
     /// Validates a `POST /emails` body and builds the email to accept, fetching
     /// remote attachments. Nothing is written.
+    /// A `template` is expanded into the ordinary fields first.
     pub async fn prepare_email(&self, principal: &Principal, body: &Value) -> Result<NewEmail> {
-        let request = SendRequest::parse(body)?;
+        let expanded = self.expand_template(principal.team_id, body).await?;
+        let request = SendRequest::parse(expanded.as_ref().unwrap_or(body))?;
         self.prepare(principal, request).await
     }
 
@@ -102,7 +104,8 @@ impl Postline {
     }
 
     async fn prepare_batch_item(&self, principal: &Principal, item: &Value) -> Result<NewEmail> {
-        let request = SendRequest::parse(item)?;
+        let expanded = self.expand_template(principal.team_id, item).await?;
+        let request = SendRequest::parse(expanded.as_ref().unwrap_or(item))?;
         if !request.attachments.is_empty() {
             return Err(Error::value("Attachments are not supported in batch emails; send them with POST /emails."));
         }
@@ -124,9 +127,6 @@ impl Postline {
 
     async fn prepare(&self, principal: &Principal, request: SendRequest) -> Result<NewEmail> {
         let region = self.check_sender(principal, &request).await?;
-        if request.template_id.is_some() {
-            return Err(Error::NotFound("Template"));
-        }
         if let Some(topic) = &request.topic_id {
             // Who may get it is decided per recipient when it is sent.
             self.get_topic(principal.team_id, TopicId::parse(topic)?).await?;

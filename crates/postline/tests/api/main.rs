@@ -18,6 +18,7 @@ mod sandbox;
 mod schedule;
 mod segments;
 mod suppressions;
+mod templates;
 mod tracking;
 mod unsubscribe;
 mod webhooks;
