@@ -200,3 +200,16 @@ pub async fn events(
     let page = postline_core::pagination::Page { items: events, has_more: false };
     Ok(Json(wire::list(page, wire::email_event)))
 }
+
+/// `GET /emails/metrics` (lists may be comma-separated, repeated, or both, so the
+/// query is read as pairs).
+pub async fn metrics(
+    State(state): State<AppState>,
+    Manager(p): Manager,
+    axum::extract::RawQuery(query): axum::extract::RawQuery,
+) -> Result<Json<Value>, ApiError> {
+    let pairs: Vec<(String, String)> = url::form_urlencoded::parse(query.unwrap_or_default().as_bytes())
+        .map(|(k, v)| (k.into_owned(), v.into_owned()))
+        .collect();
+    Ok(Json(state.postline.email_metrics(p.team_id, &pairs).await?))
+}

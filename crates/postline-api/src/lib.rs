@@ -63,6 +63,7 @@ pub fn router(state: AppState) -> Router {
     let sending = Router::new()
         .route("/emails", post(emails::send).get(emails::list))
         .route("/emails/batch", post(emails::send_batch))
+        .route("/emails/metrics", get(emails::metrics))
         .layer(DefaultBodyLimit::max(MAX_SEND_BODY));
     let managing = Router::new()
         .route("/emails/{id}", get(emails::get).patch(emails::update))

@@ -184,6 +184,12 @@ pub trait EmailStore {
     /// Adds an event to the timeline of the team's email without changing its
     /// `last_event` (nothing happens if the email is not the team's).
     async fn append_email_event(&self, team_id: TeamId, event: &EmailEvent) -> Result<()>;
+    /// Activity for `GET /emails/metrics`, grouped as the scan asks (see
+    /// [`crate::emails::stats`]).
+    async fn email_metric_rows(
+        &self,
+        scan: &crate::emails::stats::MetricsScan,
+    ) -> Result<crate::emails::stats::MetricRows>;
     async fn list_attachments(
         &self,
         team_id: TeamId,

@@ -445,7 +445,7 @@ impl Db {
 }
 
 /// A text value inside a JSON column, by path (`column` and `path` are fixed text).
-fn json_text(backend: Backend, column: &str, path: &[&str]) -> String {
+pub(crate) fn json_text(backend: Backend, column: &str, path: &[&str]) -> String {
     match backend {
         Backend::Sqlite => format!("json_extract({column}, '$.{}')", path.join(".")),
         Backend::Postgres => format!("(({column})::json #>> '{{{}}}')", path.join(",")),
@@ -454,7 +454,7 @@ fn json_text(backend: Backend, column: &str, path: &[&str]) -> String {
 
 /// The condition that leaves out machine opens and security-scanner clicks (the
 /// tracking endpoints flag them in the event's data).
-fn people_only(backend: Backend) -> String {
+pub(crate) fn people_only(backend: Backend) -> String {
     let flag = |path: &[&str]| match backend {
         Backend::Sqlite => format!("IFNULL({}, 0) = 1", json_text(backend, "ev.data", path)),
         Backend::Postgres => format!("COALESCE({}, 'false') = 'true'", json_text(backend, "ev.data", path)),

@@ -202,6 +202,13 @@ impl EmailStore for Db {
         Ok(Transition::Done)
     }
 
+    async fn email_metric_rows(
+        &self,
+        scan: &postline_core::emails::stats::MetricsScan,
+    ) -> Result<postline_core::emails::stats::MetricRows> {
+        crate::email_metrics::metric_rows(self, scan).await
+    }
+
     async fn append_email_event(&self, team_id: TeamId, event: &EmailEvent) -> Result<()> {
         let _turn = self.write_turn().await;
         let mut tx = self.pool.begin().await.map_err(db)?;

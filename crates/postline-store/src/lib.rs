@@ -17,6 +17,7 @@ mod broadcasts;
 mod claims;
 mod connect;
 mod domains;
+mod email_metrics;
 mod emails;
 mod error;
 mod idempotency;

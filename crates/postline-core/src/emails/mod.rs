@@ -15,6 +15,7 @@ pub mod manage;
 pub mod sandbox;
 pub mod schedule;
 pub mod send;
+pub mod stats;
 
 use serde::{Deserialize, Serialize};
 

@@ -14,6 +14,7 @@ mod domains;
 mod emails;
 mod idempotency;
 mod imports;
+mod metrics;
 mod sandbox;
 mod schedule;
 mod segments;
