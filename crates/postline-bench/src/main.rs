@@ -15,6 +15,7 @@
 //!
 //! Usage: `bench/run [N]` (builds release binaries, installs Postfix, runs this).
 
+mod broadcast;
 mod import;
 mod load;
 mod postfix;
@@ -43,6 +44,8 @@ enum Scope {
     Long,
     /// A CSV import of 1,000,000 contacts (no end-to-end run).
     Import,
+    /// One personalised broadcast to `n` contacts, delivered to the sink.
+    Broadcast,
 }
 
 struct Harness {
@@ -129,6 +132,11 @@ impl Harness {
         verified_domain_over_api(&http, &server.url, &server.key, &self.dns, "bench.example").await;
 
         let mut result = json!({"label": label, "cold_start_ms": server.cold_start.as_secs_f64() * 1000.0, "idle_rss_mib": idle_rss});
+        if scope == Scope::Broadcast {
+            result["broadcast"] = broadcast::fan_out(&server, &self.sink, self.n).await?;
+            result["peak_rss_mib"] = json!(server.rss_mib("VmHWM:"));
+            return Ok(result);
+        }
         if scope == Scope::Import {
             result["import"] = import::million_contacts(&server).await?;
             result["peak_rss_mib"] = json!(server.rss_mib("VmHWM:"));
@@ -203,6 +211,7 @@ async fn main() -> anyhow::Result<()> {
         ("PostgreSQL, DKIM RSA-2048", vec![], Scope::Full),
         ("PostgreSQL, DKIM RSA-2048, long run", vec![], Scope::Long),
         ("SQLite, contact import", vec![], Scope::Import),
+        ("SQLite, broadcast", vec![], Scope::Broadcast),
     ];
     // `BENCH_ONLY=unsigned,postfix` runs only the runs whose label contains one of the words.
     let only: Vec<String> = std::env::var("BENCH_ONLY")

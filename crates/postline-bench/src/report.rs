@@ -95,6 +95,23 @@ pub fn markdown(results: &Value) -> String {
         );
     }
 
+    for r in results["postline"].as_array().into_iter().flatten().filter(|r| r["broadcast"].is_object()) {
+        let broadcast = &r["broadcast"];
+        let _ = writeln!(
+            out,
+            "\n### Broadcast (one personalised broadcast, each copy DKIM-signed with its own unsubscribe link)\n\n\
+             | contacts | fan-out | queued/s | all delivered | delivered/s | Postfix delivered/s | peak RSS |\n\
+             |---|---|---|---|---|---|---|\n| {} | {:.1} s | {:.0} | {:.1} s | {:.0} | {:.0} | {:.1} MiB |",
+            broadcast["contacts"],
+            num(&broadcast["fan_out_seconds"]),
+            num(&broadcast["queued_per_s"]),
+            num(&broadcast["seconds"]),
+            num(&broadcast["delivered_per_s"]),
+            num(&results["reference"]["per_s"]),
+            num(&r["peak_rss_mib"])
+        );
+    }
+
     let _ = writeln!(out, "\n### Accept (`POST /emails`, sandbox recipient)\n");
     let _ = writeln!(out, "| run | load | accepted/s | p50 | p99 | failed |\n|---|---|---|---|---|---|");
     for r in results["postline"].as_array().into_iter().flatten() {

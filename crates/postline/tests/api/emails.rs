@@ -113,9 +113,11 @@ async fn each_bad_field_gets_its_own_error_and_nothing_is_stored(app: TestApp) {
         (with("subject", json!("two\nlines")), 400, "validation_error"),
         (with("scheduled_at", json!("whenever")), 400, "validation_error"),
         (with("scheduled_at", json!("in 31 days")), 400, "validation_error"),
-        (with("template", json!({"id": "f3b9756c-f4f4-44da-bc00-9f7903c8a83f"})), 404, "not_found"),
+        (with("template", json!({"id": "f3b9756c-f4f4-44da-bc00-9f7903c8a83f"})), 400, "validation_error"),
         (with("topic_id", json!("not-a-uuid")), 422, "invalid_parameter"),
     ];
+    // (A template with `html` is refused as such; an unknown template alone is a 404,
+    // tested in tests/api/templates.rs.)
     for (body, status, name) in cases {
         let response = app.post("/emails", body.clone()).await;
         assert_eq!((response.status, response.error_name()), (status, name), "request {body}: {:#}", response.body);
