@@ -21,6 +21,7 @@ mod load;
 mod postfix;
 mod report;
 mod server;
+mod webhooks;
 
 use std::{
     path::{Path, PathBuf},
@@ -46,6 +47,8 @@ enum Scope {
     Import,
     /// One personalised broadcast to `n` contacts, delivered to the sink.
     Broadcast,
+    /// `n` sandbox emails, each one signed `email.delivered` webhook to a local endpoint.
+    Webhooks,
 }
 
 struct Harness {
@@ -132,6 +135,11 @@ impl Harness {
         verified_domain_over_api(&http, &server.url, &server.key, &self.dns, "bench.example").await;
 
         let mut result = json!({"label": label, "cold_start_ms": server.cold_start.as_secs_f64() * 1000.0, "idle_rss_mib": idle_rss});
+        if scope == Scope::Webhooks {
+            result["webhooks"] = webhooks::delivery_rate(&server, self.n).await?;
+            result["peak_rss_mib"] = json!(server.rss_mib("VmHWM:"));
+            return Ok(result);
+        }
         if scope == Scope::Broadcast {
             result["broadcast"] = broadcast::fan_out(&server, &self.sink, self.n).await?;
             result["peak_rss_mib"] = json!(server.rss_mib("VmHWM:"));
@@ -212,6 +220,7 @@ async fn main() -> anyhow::Result<()> {
         ("PostgreSQL, DKIM RSA-2048, long run", vec![], Scope::Long),
         ("SQLite, contact import", vec![], Scope::Import),
         ("SQLite, broadcast", vec![], Scope::Broadcast),
+        ("SQLite, webhooks", vec![], Scope::Webhooks),
     ];
     // `BENCH_ONLY=unsigned,postfix` runs only the runs whose label contains one of the words.
     let only: Vec<String> = std::env::var("BENCH_ONLY")

@@ -112,6 +112,21 @@ pub fn markdown(results: &Value) -> String {
         );
     }
 
+    for r in results["postline"].as_array().into_iter().flatten().filter(|r| r["webhooks"].is_object()) {
+        let webhooks = &r["webhooks"];
+        let _ = writeln!(
+            out,
+            "\n### Webhooks (one signed `email.delivered` per sandbox email, verified by the receiver)\n\n\
+             | webhooks | first request to last webhook | webhooks/s | accepted/s | peak RSS |\n\
+             |---|---|---|---|---|\n| {} | {:.1} s | {:.0} | {:.0} | {:.1} MiB |",
+            webhooks["webhooks"],
+            num(&webhooks["seconds"]),
+            num(&webhooks["per_s"]),
+            num(&webhooks["accepted_per_s"]),
+            num(&r["peak_rss_mib"])
+        );
+    }
+
     let _ = writeln!(out, "\n### Accept (`POST /emails`, sandbox recipient)\n");
     let _ = writeln!(out, "| run | load | accepted/s | p50 | p99 | failed |\n|---|---|---|---|---|---|");
     for r in results["postline"].as_array().into_iter().flatten() {

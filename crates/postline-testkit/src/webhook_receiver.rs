@@ -95,4 +95,10 @@ impl WebhookReceiver {
     pub fn received(&self) -> Vec<Delivery> {
         self.inner.lock().unwrap().received.clone()
     }
+
+    /// How many deliveries arrived, and how many of them carried a valid signature.
+    pub fn counts(&self) -> (usize, usize) {
+        let inner = self.inner.lock().unwrap();
+        (inner.received.len(), inner.received.iter().filter(|d| d.verified).count())
+    }
 }
