@@ -1,0 +1,20 @@
+//! Inbound SMTP: the session every receiving connection runs (issue 10).
+//!
+//! [`Session`] is the protocol as a state machine over bytes: it never touches a
+//! socket, so every verb and error path is tested in memory, and the listeners
+//! (port 25 for receiving and bounces, 587/465 for submission) only move bytes and
+//! act on its [`Event`]s. A message is handed over as [`Event::Message`] and the
+//! client hears `250` only after the caller has stored it ([`Session::stored`]):
+//! nothing acknowledged is ever lost.
+//!
+//! Which recipients are accepted is the caller's [`Recipients`] policy (receiving
+//! domains, Postline's bounce addresses); everything else is refused, so there is no
+//! open relay. One file per verb under [`verbs`], in the style of Stalwart's
+//! `inbound/`.
+
+mod reply;
+mod session;
+pub mod verbs;
+
+pub use reply::Reply;
+pub use session::{Envelope, Event, Limits, Recipients, Session, Verdict};
