@@ -12,9 +12,11 @@
 //! open relay. One file per verb under [`verbs`], in the style of Stalwart's
 //! `inbound/`.
 
+pub mod listener;
 mod reply;
 mod session;
 pub mod verbs;
 
+pub use listener::{ListenerConfig, MessageSink, serve};
 pub use reply::Reply;
 pub use session::{Envelope, Event, Limits, Recipients, Session, Verdict};

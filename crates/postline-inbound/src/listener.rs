@@ -1,0 +1,195 @@
+//! The TCP side: accepts connections, moves bytes between the socket and a
+//! [`Session`], upgrades to TLS on STARTTLS (or starts in TLS for implicit-TLS
+//! ports), stores each message through the [`MessageSink`] before the `250`, and
+//! keeps every connection inside its limits (per-IP connection cap, idle timeout).
+
+use std::{
+    collections::HashMap,
+    net::{IpAddr, SocketAddr},
+    sync::{Arc, Mutex},
+    time::Duration,
+};
+
+use tokio::{
+    io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt},
+    net::{TcpListener, TcpStream},
+};
+use tokio_rustls::TlsAcceptor;
+
+use crate::{Envelope, Event, Limits, Recipients, Reply, Session};
+
+/// Where received messages go. `Ok` means stored durably: only then does the client
+/// hear `250`.
+#[async_trait::async_trait]
+pub trait MessageSink: Send + Sync {
+    async fn store(&self, envelope: Envelope, peer: SocketAddr) -> Result<(), String>;
+}
+
+/// How a listener behaves.
+#[derive(Clone)]
+pub struct ListenerConfig {
+    pub limits: Limits,
+    /// The certificate for STARTTLS (or implicit TLS); `None` offers no TLS.
+    pub tls: Option<TlsAcceptor>,
+    /// Every connection starts in TLS (port 465 style).
+    pub implicit_tls: bool,
+    /// Most simultaneous connections from one address.
+    pub max_connections_per_ip: usize,
+    /// How long to wait for the client's next bytes (RFC 5321 §4.5.3.2 asks for 5 min).
+    pub idle_timeout: Duration,
+}
+
+/// Connections open per client address, released when a connection ends.
+#[derive(Default)]
+struct Counts(Mutex<HashMap<IpAddr, usize>>);
+
+struct Slot<'a> {
+    counts: &'a Counts,
+    ip: IpAddr,
+}
+
+impl Counts {
+    fn take(&self, ip: IpAddr, max: usize) -> Option<Slot<'_>> {
+        let mut counts = self.0.lock().expect("connection counts");
+        let open = counts.entry(ip).or_default();
+        if *open >= max {
+            return None;
+        }
+        *open += 1;
+        Some(Slot { counts: self, ip })
+    }
+}
+
+impl Drop for Slot<'_> {
+    fn drop(&mut self) {
+        let mut counts = self.counts.0.lock().expect("connection counts");
+        if let Some(open) = counts.get_mut(&self.ip) {
+            *open -= 1;
+            if *open == 0 {
+                counts.remove(&self.ip);
+            }
+        }
+    }
+}
+
+/// Serves connections until the listener fails.
+pub async fn serve(
+    listener: TcpListener,
+    config: ListenerConfig,
+    policy: Arc<dyn Recipients>,
+    sink: Arc<dyn MessageSink>,
+) -> std::io::Result<()> {
+    let config = Arc::new(config);
+    let counts = Arc::new(Counts::default());
+    loop {
+        let (stream, peer) = listener.accept().await?;
+        let _ = stream.set_nodelay(true);
+        let (config, policy, sink, counts) = (config.clone(), policy.clone(), sink.clone(), counts.clone());
+        tokio::spawn(async move {
+            let Some(_slot) = counts.take(peer.ip(), config.max_connections_per_ip) else {
+                let mut stream = stream;
+                let busy = Reply::new(421, "4.7.0", "Too many connections from your address; try again later");
+                let _ = stream.write_all(busy.to_wire().as_bytes()).await;
+                return;
+            };
+            if let Err(error) = connection(stream, peer, &config, policy.as_ref(), sink.as_ref()).await {
+                // Clients vanish, time out or fail TLS all the time; nothing to act on.
+                let _ = error;
+            }
+        });
+    }
+}
+
+/// What ended one leg of a connection.
+enum Leg {
+    Done,
+    /// The client asked for TLS and heard 220.
+    StartTls,
+}
+
+async fn connection(
+    stream: TcpStream,
+    peer: SocketAddr,
+    config: &ListenerConfig,
+    policy: &dyn Recipients,
+    sink: &dyn MessageSink,
+) -> std::io::Result<()> {
+    let mut session = Session::new(config.limits.clone(), config.implicit_tls);
+    if config.implicit_tls {
+        let acceptor =
+            config.tls.as_ref().ok_or_else(|| std::io::Error::other("implicit TLS without a certificate"))?;
+        let mut tls = acceptor.accept(stream).await?;
+        tls.write_all(session.greeting().to_wire().as_bytes()).await?;
+        run(&mut tls, &mut session, peer, config, policy, sink).await?;
+        return tls.shutdown().await;
+    }
+    let mut stream = stream;
+    stream.write_all(session.greeting().to_wire().as_bytes()).await?;
+    match run(&mut stream, &mut session, peer, config, policy, sink).await? {
+        Leg::Done => stream.shutdown().await,
+        Leg::StartTls => {
+            let acceptor =
+                config.tls.as_ref().ok_or_else(|| std::io::Error::other("STARTTLS without a certificate"))?;
+            let mut tls = acceptor.accept(stream).await?;
+            session.tls_started();
+            run(&mut tls, &mut session, peer, config, policy, sink).await?;
+            tls.shutdown().await
+        }
+    }
+}
+
+/// Reads, feeds the session, acts on its events, until it closes or asks for TLS.
+async fn run<S: AsyncRead + AsyncWrite + Unpin>(
+    stream: &mut S,
+    session: &mut Session,
+    peer: SocketAddr,
+    config: &ListenerConfig,
+    policy: &dyn Recipients,
+    sink: &dyn MessageSink,
+) -> std::io::Result<Leg> {
+    let mut buffer = vec![0u8; 16 * 1024];
+    loop {
+        let read = match tokio::time::timeout(config.idle_timeout, stream.read(&mut buffer)).await {
+            Ok(read) => read?,
+            Err(_) => {
+                let timeout = Reply::new(421, "4.4.2", "Idle for too long; closing the connection");
+                stream.write_all(timeout.to_wire().as_bytes()).await?;
+                return Ok(Leg::Done);
+            }
+        };
+        if read == 0 {
+            return Ok(Leg::Done);
+        }
+        let mut events = session.ingest(&buffer[..read], policy).await;
+        // Events may hand over a message, whose reply (and anything pipelined behind
+        // it) comes back as more events.
+        while !events.is_empty() {
+            let mut out = String::new();
+            let mut next = Vec::new();
+            for event in events {
+                match event {
+                    Event::Reply(reply) => out.push_str(&reply.to_wire()),
+                    Event::Message(envelope) => {
+                        stream.write_all(out.as_bytes()).await?;
+                        out.clear();
+                        let stored = sink.store(envelope, peer).await;
+                        next = session.stored(stored, policy).await;
+                        break;
+                    }
+                    Event::StartTls => {
+                        stream.write_all(out.as_bytes()).await?;
+                        stream.flush().await?;
+                        return Ok(Leg::StartTls);
+                    }
+                    Event::Close => {
+                        stream.write_all(out.as_bytes()).await?;
+                        return Ok(Leg::Done);
+                    }
+                }
+            }
+            stream.write_all(out.as_bytes()).await?;
+            events = next;
+        }
+        stream.flush().await?;
+    }
+}
