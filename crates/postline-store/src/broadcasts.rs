@@ -30,14 +30,6 @@ use crate::{
 const COLUMNS: &str = "id, team_id, name, segment_id, from_addr, subject, reply_to, preview_text, html, text_body, \
                        source, topic_id, status, send_at, scheduled_at, sent_at, created_at, fanout_after, fanned_out";
 
-fn opt_id(row: &AnyRow, column: &str) -> Result<Option<uuid::Uuid>> {
-    rows::get::<Option<String>>(row, column)?
-        .map(|raw| {
-            uuid::Uuid::parse_str(&raw).map_err(|_| Error::Internal(format!("column {column} holds a non-UUID")))
-        })
-        .transpose()
-}
-
 fn broadcast_from(row: &AnyRow) -> Result<Broadcast> {
     let status: String = rows::get(row, "status")?;
     let source: Option<String> = rows::get(row, "source")?;
@@ -45,7 +37,7 @@ fn broadcast_from(row: &AnyRow) -> Result<Broadcast> {
         id: BroadcastId(rows::uuid(row, "id")?),
         team_id: TeamId(rows::uuid(row, "team_id")?),
         name: rows::get(row, "name")?,
-        segment_id: opt_id(row, "segment_id")?.map(SegmentId),
+        segment_id: rows::opt_uuid(row, "segment_id")?.map(SegmentId),
         from: rows::get(row, "from_addr")?,
         subject: rows::get(row, "subject")?,
         reply_to: rows::json(row, "reply_to")?,
@@ -53,13 +45,13 @@ fn broadcast_from(row: &AnyRow) -> Result<Broadcast> {
         html: rows::get(row, "html")?,
         text: rows::get(row, "text_body")?,
         source: source.as_deref().map(serde_json::from_str).transpose().map_err(|e| Error::Internal(e.to_string()))?,
-        topic_id: opt_id(row, "topic_id")?.map(TopicId),
+        topic_id: rows::opt_uuid(row, "topic_id")?.map(TopicId),
         status: BroadcastStatus::parse(&status).ok_or_else(|| Error::Internal(format!("unknown status {status}")))?,
         send_at: rows::opt_time(row, "send_at")?,
         scheduled_at: rows::opt_time(row, "scheduled_at")?,
         sent_at: rows::opt_time(row, "sent_at")?,
         created_at: rows::time(row, "created_at")?,
-        fanout_after: opt_id(row, "fanout_after")?.map(ContactId),
+        fanout_after: rows::opt_uuid(row, "fanout_after")?.map(ContactId),
         fanned_out: u64::try_from(rows::get::<i64>(row, "fanned_out")?).unwrap_or_default(),
     })
 }
@@ -374,7 +366,7 @@ impl BroadcastStore for Db {
             let bounce: Option<String> = rows::get(row, "bounce_type")?;
             items.push(RecipientRow {
                 email_id: EmailId(rows::uuid(row, "id")?),
-                contact_id: opt_id(row, "contact_id")?.map(ContactId),
+                contact_id: rows::opt_uuid(row, "contact_id")?.map(ContactId),
                 email: recipient.or_else(|| to.into_iter().next()).unwrap_or_default(),
                 count: u64::try_from(rows::get::<i64>(row, "n")?).unwrap_or_default(),
                 bounce_type: bounce.map(|b| b.to_lowercase()),

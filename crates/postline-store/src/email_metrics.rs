@@ -53,15 +53,12 @@ fn shape(scan: &MetricsScan) -> Shape {
 }
 
 fn row_from(row: &AnyRow) -> Result<MetricRow> {
-    let id = |column: &str| -> Result<Option<uuid::Uuid>> {
-        Ok(rows::get::<Option<String>>(row, column)?.and_then(|raw| uuid::Uuid::parse_str(&raw).ok()))
-    };
     Ok(MetricRow {
         kind: rows::get(row, "kind")?,
         slot: rows::get(row, "slot")?,
         from: rows::get(row, "from_addr")?,
-        email_id: id("email_id")?.map(EmailId),
-        broadcast_id: id("broadcast_id")?.map(BroadcastId),
+        email_id: rows::opt_uuid(row, "email_id")?.map(EmailId),
+        broadcast_id: rows::opt_uuid(row, "broadcast_id")?.map(BroadcastId),
         bounce_type: rows::get(row, "bounce_type")?,
         count: u64::try_from(rows::get::<i64>(row, "n")?).unwrap_or_default(),
     })

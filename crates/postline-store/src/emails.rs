@@ -49,13 +49,11 @@ pub(crate) fn email_from(row: &AnyRow) -> Result<Email> {
 
 /// A broadcast email's link to its broadcast and its personalisation values.
 fn broadcast_link(row: &AnyRow) -> Result<Option<FromBroadcast>> {
-    let Some(broadcast_id) = rows::get::<Option<String>>(row, "broadcast_id")? else { return Ok(None) };
-    let contact_id: Option<String> = rows::get(row, "contact_id")?;
+    let Some(broadcast_id) = rows::opt_uuid(row, "broadcast_id")? else { return Ok(None) };
     let values: Option<String> = rows::get(row, "personalisation")?;
-    let parse = |raw: &str| uuid::Uuid::parse_str(raw).map_err(|e| postline_core::Error::Internal(e.to_string()));
     Ok(Some(FromBroadcast {
-        broadcast_id: BroadcastId(parse(&broadcast_id)?),
-        contact_id: ContactId(parse(contact_id.as_deref().unwrap_or_default())?),
+        broadcast_id: BroadcastId(broadcast_id),
+        contact_id: ContactId(rows::uuid(row, "contact_id")?),
         values: values
             .as_deref()
             .map(serde_json::from_str)
