@@ -181,9 +181,6 @@ pub trait EmailStore {
     /// Cancels a scheduled email whose queue rows are not being worked on.
     async fn cancel_email(&self, team_id: TeamId, id: EmailId, event: EmailEvent) -> Result<Transition>;
     async fn email_events(&self, team_id: TeamId, id: EmailId) -> Result<Vec<EmailEvent>>;
-    /// Adds an event to the timeline of the team's email without changing its
-    /// `last_event` (nothing happens if the email is not the team's).
-    async fn append_email_event(&self, team_id: TeamId, event: &EmailEvent) -> Result<()>;
     /// Activity for `GET /emails/metrics`, grouped as the scan asks (see
     /// [`crate::emails::stats`]).
     async fn email_metric_rows(
@@ -256,8 +253,8 @@ pub trait MtaStore {
 /// Opens and clicks from tracking links (`core::tracking`).
 #[async_trait]
 pub trait TrackingStore {
-    /// Appends an `opened` or `clicked` event to an email's timeline with its webhook
-    /// messages and, when `advance`, moves the email's `last_event` to it where
+    /// Appends an engagement event (`opened`, `clicked`, `unsubscribed`) to an email's
+    /// timeline with its webhook messages (if the kind has any) and, when `advance`, moves the email's `last_event` to it where
     /// [`crate::tracking::advances`] allows, in one transaction. `false` (nothing
     /// written) if the email does not exist in the team.
     async fn record_engagement(&self, team_id: TeamId, event: &EmailEvent, advance: bool) -> Result<bool>;

@@ -207,16 +207,6 @@ impl EmailStore for Db {
         crate::email_metrics::metric_rows(self, scan).await
     }
 
-    async fn append_email_event(&self, team_id: TeamId, event: &EmailEvent) -> Result<()> {
-        let _turn = self.write_turn().await;
-        let mut tx = self.pool.begin().await.map_err(db)?;
-        if current_state(&mut tx, team_id, event.email_id).await?.is_none() {
-            return Ok(());
-        }
-        writer::insert_event(&mut tx, &mut Subscribers::default(), team_id, event).await?;
-        tx.commit().await.map_err(db)
-    }
-
     async fn email_events(&self, team_id: TeamId, id: EmailId) -> Result<Vec<EmailEvent>> {
         let found = sqlx::query(
             "SELECT email_id, kind, recipient, created_at, data FROM email_events \

@@ -260,7 +260,8 @@ impl Postline {
                 Some(recipient.claims.recipient.clone()),
                 now,
             );
-            if let Err(error) = self.store.append_email_event(team, &event).await {
+            // Timeline only: an unsubscribe never becomes the email's `last_event`.
+            if let Err(error) = self.store.record_engagement(team, &event, false).await {
                 tracing::warn!(%email, %error, "could not note the unsubscribe on the email's timeline");
             }
         }
