@@ -16,6 +16,7 @@ pub mod dkim;
 pub mod domains;
 pub mod emails;
 pub mod error;
+pub mod fields;
 pub mod idempotency;
 pub mod ids;
 pub mod markdown;

@@ -12,6 +12,7 @@ use serde_json::{Map, Value, json};
 use crate::{
     Error, Invalid, Result,
     emails::{address::parse_mailbox, input::MAX_SUBJECT_CHARS},
+    fields::{self, Change},
     ids::{SegmentId, TopicId},
     markdown::{self, Style},
 };
@@ -20,13 +21,8 @@ use crate::{
 pub const MAX_NAME_CHARS: usize = 256;
 /// Longest preview text.
 pub const MAX_PREVIEW_CHARS: usize = 500;
-/// Largest HTML, text or Markdown part (bytes).
-pub const MAX_CONTENT_BYTES: usize = 2 * 1024 * 1024;
 /// Most reply-to addresses.
 pub const MAX_REPLY_TO: usize = 10;
-
-/// A field of an update: absent (unchanged), `null` (cleared) or a value.
-pub type Change<T> = Option<Option<T>>;
 
 /// What a create or update body asks for.
 #[derive(Debug, Clone, Default, PartialEq)]
@@ -45,31 +41,6 @@ pub struct BroadcastFields {
     /// `send: true` on create.
     pub send: bool,
     pub scheduled_at: Option<String>,
-}
-
-fn string(fields: &Map<String, Value>, name: &str, max_chars: usize) -> Result<Change<String>> {
-    match fields.get(name) {
-        None => Ok(None),
-        Some(Value::Null) => Ok(Some(None)),
-        Some(Value::String(s)) if s.chars().count() > max_chars => {
-            Err(Error::value(format!("The `{name}` field must be at most {max_chars} characters.")))
-        }
-        Some(Value::String(s)) => Ok(Some(Some(s.clone()))),
-        Some(_) => Err(Error::value(format!("The `{name}` field must be a string."))),
-    }
-}
-
-fn content(fields: &Map<String, Value>, name: &str) -> Result<Change<String>> {
-    let value = string(fields, name, usize::MAX)?;
-    if let Some(Some(s)) = &value
-        && s.len() > MAX_CONTENT_BYTES
-    {
-        return Err(Error::value(format!(
-            "The `{name}` field must be at most {} MB.",
-            MAX_CONTENT_BYTES / 1024 / 1024
-        )));
-    }
-    Ok(value)
 }
 
 fn id<T>(fields: &Map<String, Value>, names: &[&str], parse: impl Fn(&str) -> Result<T>) -> Result<Change<T>> {
@@ -138,7 +109,7 @@ impl BroadcastFields {
         let Value::Object(fields) = body else {
             return Err(Error::value("The request body must be a JSON object."));
         };
-        let from = match string(fields, "from", 1000)? {
+        let from = match fields::text(fields, "from", 1000)? {
             None => None,
             Some(None) => return Err(Error::missing("from")),
             Some(Some(raw)) => {
@@ -151,7 +122,7 @@ impl BroadcastFields {
                 Some(raw.trim().to_string())
             }
         };
-        let subject = match string(fields, "subject", MAX_SUBJECT_CHARS)? {
+        let subject = match fields::text(fields, "subject", MAX_SUBJECT_CHARS)? {
             None => None,
             Some(None) => return Err(Error::missing("subject")),
             Some(Some(s)) if s.contains(['\r', '\n']) => {
@@ -159,10 +130,10 @@ impl BroadcastFields {
             }
             Some(Some(s)) => Some(s),
         };
-        let mut html = content(fields, "html")?;
-        let mut text = content(fields, "text")?;
+        let mut html = fields::content(fields, "html")?;
+        let mut text = fields::content(fields, "text")?;
         let mut source = None;
-        match content(fields, "markdown")? {
+        match fields::content(fields, "markdown")? {
             Some(Some(_)) if matches!(html, Some(Some(_))) => {
                 return Err(Error::value("Give either `html` or `markdown`, not both."));
             }
@@ -194,17 +165,18 @@ impl BroadcastFields {
             Some(Value::Bool(b)) => *b,
             Some(_) => return Err(Error::value("The `send` field must be a boolean.")),
         };
-        let scheduled_at = match string(fields, "scheduled_at", 200)?.or(string(fields, "scheduledAt", 200)?) {
-            Some(Some(raw)) => Some(raw),
-            _ => None,
-        };
+        let scheduled_at =
+            match fields::text(fields, "scheduled_at", 200)?.or(fields::text(fields, "scheduledAt", 200)?) {
+                Some(Some(raw)) => Some(raw),
+                _ => None,
+            };
         Ok(BroadcastFields {
-            name: string(fields, "name", MAX_NAME_CHARS)?,
+            name: fields::text(fields, "name", MAX_NAME_CHARS)?,
             segment_id: id(fields, &["segment_id", "audience_id", "segmentId", "audienceId"], SegmentId::parse)?,
             from,
             subject,
             reply_to: reply_to(fields)?,
-            preview_text: string(fields, "preview_text", MAX_PREVIEW_CHARS)?,
+            preview_text: fields::text(fields, "preview_text", MAX_PREVIEW_CHARS)?,
             html,
             text,
             source,

@@ -11,6 +11,7 @@ use crate::{
     Error, Invalid, Result,
     clock::Timestamp,
     emails::{address::parse_mailbox, input::MAX_SUBJECT_CHARS},
+    fields::{self, Change},
     personalise::{Content, built_in},
 };
 
@@ -22,11 +23,6 @@ pub const MAX_ALIAS_CHARS: usize = 64;
 pub const MAX_VARIABLES: usize = 50;
 /// Longest variable key.
 pub const MAX_KEY_CHARS: usize = 50;
-/// Largest HTML or text (bytes).
-pub const MAX_CONTENT_BYTES: usize = 2 * 1024 * 1024;
-
-/// A field of an update: absent (unchanged), `null` (cleared) or a value.
-pub type Change<T> = Option<Option<T>>;
 
 /// A declared variable as given: `(key, type, fallback)`.
 pub type VariableSpec = (String, VariableType, Option<Value>);
@@ -43,18 +39,6 @@ pub struct TemplateFields {
     pub text: Change<String>,
     /// `(key, type, fallback)` in the order given.
     pub variables: Option<Vec<VariableSpec>>,
-}
-
-fn string(fields: &Map<String, Value>, name: &str, max_chars: usize) -> Result<Change<String>> {
-    match fields.get(name) {
-        None => Ok(None),
-        Some(Value::Null) => Ok(Some(None)),
-        Some(Value::String(s)) if s.chars().count() > max_chars => {
-            Err(Error::value(format!("The `{name}` field must be at most {max_chars} characters.")))
-        }
-        Some(Value::String(s)) => Ok(Some(Some(s.clone()))),
-        Some(_) => Err(Error::value(format!("The `{name}` field must be a string."))),
-    }
 }
 
 /// An alias: lower-case letters, digits, `-` and `_`, not shaped like an id.
@@ -139,7 +123,7 @@ impl TemplateFields {
         let Value::Object(fields) = body else {
             return Err(Error::value("The request body must be a JSON object."));
         };
-        let from = string(fields, "from", 1000)?;
+        let from = fields::text(fields, "from", 1000)?;
         if let Some(Some(raw)) = &from
             && parse_mailbox(raw).is_none()
         {
@@ -148,29 +132,23 @@ impl TemplateFields {
                 "Invalid `from` field. The email address needs to follow the `email@example.com` or `Name <email@example.com>` format.",
             ));
         }
-        let subject = string(fields, "subject", MAX_SUBJECT_CHARS)?;
+        let subject = fields::text(fields, "subject", MAX_SUBJECT_CHARS)?;
         if let Some(Some(s)) = &subject
             && s.contains(['\r', '\n'])
         {
             return Err(Error::value("The `subject` field must be a single line."));
         }
-        let name = match string(fields, "name", MAX_NAME_CHARS)? {
+        let name = match fields::text(fields, "name", MAX_NAME_CHARS)? {
             None => None,
             Some(Some(name)) if !name.trim().is_empty() => Some(name.trim().to_string()),
             Some(_) => return Err(Error::missing("name")),
         };
-        let html = match string(fields, "html", usize::MAX)? {
+        let html = match fields::content(fields, "html")? {
             None => None,
-            Some(Some(html)) if html.len() > MAX_CONTENT_BYTES => {
-                return Err(Error::value("The `html` field must be at most 2 MB."));
-            }
             Some(Some(html)) if !html.trim().is_empty() => Some(html),
             Some(_) => return Err(Error::missing("html")),
         };
-        let text = string(fields, "text", usize::MAX)?;
-        if text.as_ref().and_then(Option::as_ref).is_some_and(|t| t.len() > MAX_CONTENT_BYTES) {
-            return Err(Error::value("The `text` field must be at most 2 MB."));
-        }
+        let text = fields::content(fields, "text")?;
         let reply_to = match fields.get("reply_to").or_else(|| fields.get("replyTo")) {
             None => None,
             Some(Value::Null) => Some(None),
@@ -178,7 +156,9 @@ impl TemplateFields {
         };
         Ok(TemplateFields {
             name,
-            alias: string(fields, "alias", MAX_ALIAS_CHARS)?.map(|a| a.map(|a| alias(&a)).transpose()).transpose()?,
+            alias: fields::text(fields, "alias", MAX_ALIAS_CHARS)?
+                .map(|a| a.map(|a| alias(&a)).transpose())
+                .transpose()?,
             from: from.map(|f| f.map(|f| f.trim().to_string())),
             subject,
             reply_to,
