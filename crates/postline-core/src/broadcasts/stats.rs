@@ -13,7 +13,7 @@ use serde_json::Value;
 use super::Broadcast;
 use crate::{
     Error, Postline, Result,
-    emails::EventKind,
+    emails::{EventKind, stats::rate},
     ids::{BroadcastId, ContactId, EmailId, TeamId},
     pagination::{Page, PageRequest},
 };
@@ -70,7 +70,6 @@ impl BroadcastStats {
     /// Delivery, bounce and suppression rates are of the emails sent to the MTA; open,
     /// click, complaint and unsubscribe rates of the emails delivered.
     pub fn to_json(&self) -> Value {
-        let rate = |n: u64, of: u64| if of == 0 { 0.0 } else { ((n as f64 / of as f64) * 10_000.0).round() / 10_000.0 };
         let sent = self.count("sent");
         let delivered = self.count("delivered");
         let mut object = serde_json::Map::new();

@@ -61,6 +61,12 @@ pub struct MetricRows {
     pub engaged: Vec<MetricRow>,
 }
 
+/// `n` of `of` as a rate from 0 to 1, to four places (0 when `of` is 0). Broadcast
+/// stats use it too, so the two report the same numbers the same way.
+pub fn rate(n: u64, of: u64) -> f64 {
+    if of == 0 { 0.0 } else { ((n as f64 / of as f64) * 10_000.0).round() / 10_000.0 }
+}
+
 /// A breakdown row's dimension values.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
 struct RowKey {
@@ -97,7 +103,6 @@ impl Tally {
 
     fn value(&self, metric: &str) -> Value {
         let count = |kind: &str| self.counts.get(kind).copied().unwrap_or_default();
-        let rate = |n: u64, of: u64| if of == 0 { 0.0 } else { ((n as f64 / of as f64) * 10_000.0).round() / 10_000.0 };
         let (sent, delivered) = (count("sent"), count("delivered"));
         match metric {
             "unique_opened" => json!(self.opened.len()),
