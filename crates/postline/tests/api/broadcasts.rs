@@ -9,7 +9,11 @@ use postline_testkit::{TestApp, backend_tests, smtp_sink::SmtpSink, webhook_rece
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 
-use crate::{contacts::create as contact, delivery::app_with};
+use crate::{
+    contacts::create as contact,
+    delivery::app_with,
+    unsubscribe::{list_unsubscribe, one_click},
+};
 
 backend_tests!(
     drafts_are_created_changed_listed_and_deleted_as_the_contract_says,
@@ -251,16 +255,7 @@ async fn a_broadcast_reaches_exactly_the_eligible_contacts_personalised_each_wit
     assert!(receiver.received().iter().all(|d| d.body["data"]["broadcast_id"] == json!(id) && d.verified));
 
     // Erin's one-click link opts her out of the topic, as a mailbox provider would.
-    let link = erin.lines().find(|l| l.starts_with("List-Unsubscribe: ")).unwrap();
-    let url = link.trim_start_matches("List-Unsubscribe: <").trim_end_matches('>');
-    let response = app
-        .client
-        .post(url)
-        .header("content-type", "application/x-www-form-urlencoded")
-        .body("List-Unsubscribe=One-Click")
-        .send()
-        .await
-        .unwrap();
+    let response = one_click(&app, &list_unsubscribe(erin)).await;
     assert_eq!(response.status(), StatusCode::OK);
     let erin_topics = app.get("/contacts/erin@acme-customer.io/topics").await.expect(200).clone();
     assert_eq!(erin_topics["data"][0]["subscription"], "opt_out", "{erin_topics}");
@@ -424,14 +419,7 @@ async fn stats_and_recipients_come_from_the_emails_timelines(app: TestApp) {
     let b_email = emails.iter().find(|e| e["to"] == json!(["delivered+b@resend.dev"])).unwrap();
     let email_id = postline_core::ids::EmailId::parse(b_email["id"].as_str().unwrap()).unwrap();
     let url = app.app.postline.unsubscribe_url(app.team.id, Some(email_id), "delivered+b@resend.dev", None);
-    let response = app
-        .client
-        .post(&url)
-        .header("content-type", "application/x-www-form-urlencoded")
-        .body("List-Unsubscribe=One-Click")
-        .send()
-        .await
-        .unwrap();
+    let response = one_click(&app, &url).await;
     assert_eq!(response.status(), StatusCode::OK);
 
     let shown = app.get(&format!("/broadcasts/{id}")).await.expect(200).clone();

@@ -113,12 +113,12 @@ async fn a_scheduled_topic_email_respects_an_opt_out_made_after_it_was_accepted(
 }
 
 /// The `<url>` of a received message's `List-Unsubscribe` header.
-fn list_unsubscribe(text: &str) -> String {
+pub(crate) fn list_unsubscribe(text: &str) -> String {
     let line = text.lines().find(|l| l.starts_with("List-Unsubscribe: ")).unwrap_or_else(|| panic!("{text}"));
     line.trim_start_matches("List-Unsubscribe: <").trim_end_matches('>').to_string()
 }
 
-async fn one_click(app: &TestApp, url: &str) -> reqwest::Response {
+pub(crate) async fn one_click(app: &TestApp, url: &str) -> reqwest::Response {
     app.client
         .post(url)
         .header("content-type", "application/x-www-form-urlencoded")
