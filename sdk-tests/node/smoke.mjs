@@ -191,6 +191,27 @@ async function checks() {
   await ok(resend.broadcasts.remove(spare.id));
   assert.ok((await ok(resend.broadcasts.list())).data.some((b) => b.id === draft.id));
 
+  // templates: create and publish in one chain, send by alias with variables, edit, duplicate
+  const template = await ok(resend.templates.create({
+    name: "Node welcome", alias: "node-welcome", from, subject: "Welcome, {{{NAME}}}",
+    html: "<p>Hi {{{NAME}}}, {{{SEATS}}} seats</p>",
+    variables: [{ key: "NAME", type: "string" }, { key: "SEATS", type: "number", fallbackValue: 1 }],
+  }).publish());
+  assert.equal((await ok(resend.templates.get("node-welcome"))).status, "published");
+  const templated = await ok(resend.emails.send({
+    to: "delivered@resend.dev", template: { id: "node-welcome", variables: { NAME: "Ann & Bo" } },
+  }));
+  const rendered = await ok(resend.emails.get(templated.id));
+  assert.equal(rendered.subject, "Welcome, Ann & Bo");
+  assert.equal(rendered.html, "<p>Hi Ann &amp; Bo, 1 seats</p>");
+  const unfilled = await resend.emails.send({ to: "delivered@resend.dev", template: { id: template.id, variables: {} } });
+  assert.equal(unfilled.error.name, "missing_required_field");
+  await ok(resend.templates.update(template.id, { subject: "Hello, {{{NAME}}}" }));
+  assert.equal((await ok(resend.templates.get(template.id))).has_unpublished_versions, true);
+  const templateCopy = await ok(resend.templates.duplicate(template.id));
+  assert.ok((await ok(resend.templates.list())).data.some((t) => t.id === templateCopy.id));
+  await ok(resend.templates.remove(templateCopy.id));
+
   // suppressions: the list the MTA consults
   const suppressed = await ok(resend.suppressions.add({ email: "gone+node@example.com" }));
   assert.equal((await ok(resend.suppressions.get("gone+node@example.com"))).id, suppressed.id);

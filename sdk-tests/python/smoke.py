@@ -172,6 +172,20 @@ def main():
     assert resend.Broadcasts.remove(spare["id"])["deleted"] is True
     assert any(b["id"] == draft["id"] for b in resend.Broadcasts.list()["data"])
 
+    # templates: update takes the id in its params; sends use the published version
+    template = resend.Templates.create({
+        "name": "Python welcome", "alias": "py-welcome", "from": "Acme <onboarding@resend.dev>",
+        "subject": "Welcome, {{{NAME}}}", "html": "<p>Hi {{{NAME}}}</p>",
+        "variables": [{"key": "NAME", "type": "string", "fallback_value": "friend"}],
+    })
+    resend.Templates.publish(template["id"])
+    templated = resend.Emails.send({"to": "delivered@resend.dev", "template": {"id": "py-welcome", "variables": {}}})
+    assert resend.Emails.get(templated["id"])["html"] == "<p>Hi friend</p>"
+    resend.Templates.update({"id": template["id"], "name": "Python welcome v2"})
+    assert resend.Templates.get(template["id"])["name"] == "Python welcome v2"
+    template_copy = resend.Templates.duplicate(template["id"])
+    assert resend.Templates.remove(template_copy["id"])["deleted"] is True
+
     suppressed = resend.Suppressions.add({"email": "gone+py@example.com"})
     assert resend.Suppressions.get("gone+py@example.com")["id"] == suppressed["id"]
     assert resend.Suppressions.list({"origin": "manual"})["data"][0]["email"] == "gone+py@example.com"
