@@ -18,6 +18,7 @@ pub mod error;
 pub mod extract;
 mod preferences_page;
 mod public;
+mod receiving;
 pub mod rate_limit;
 mod segments;
 mod suppressions;
@@ -66,6 +67,10 @@ pub fn router(state: AppState) -> Router {
         .route("/emails/metrics", get(emails::metrics))
         .layer(DefaultBodyLimit::max(MAX_SEND_BODY));
     let managing = Router::new()
+        .route("/emails/receiving", get(receiving::list))
+        .route("/emails/receiving/{id}", get(receiving::get))
+        .route("/emails/receiving/{id}/attachments", get(receiving::attachments))
+        .route("/emails/receiving/{id}/attachments/{attachment_id}", get(receiving::attachment))
         .route("/emails/{id}", get(emails::get).patch(emails::update))
         .route("/emails/{id}/cancel", post(emails::cancel))
         .route("/emails/{id}/share", post(emails::share))
@@ -140,6 +145,8 @@ pub fn router(state: AppState) -> Router {
         .merge(authenticated)
         .route("/shared", get(public::shared_email))
         .route("/downloads/attachments", get(public::download))
+        .route("/downloads/received/raw", get(public::download_received_raw))
+        .route("/downloads/received/attachments", get(public::download_received_attachment))
         .route(
             "/unsubscribe/{token}",
             get(unsubscribe::page).post(unsubscribe::submit).layer(DefaultBodyLimit::max(unsubscribe::MAX_FORM_BYTES)),

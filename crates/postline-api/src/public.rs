@@ -37,18 +37,39 @@ pub async fn download(State(state): State<AppState>, params: Params) -> Result<R
     let token = params.0.get("token").map(String::as_str).unwrap_or_default();
     let (attachment, content) = state.postline.download_attachment(token).await?;
     let filename = attachment.filename.unwrap_or_else(|| attachment.id.to_string());
+    Ok(file_response(content, &attachment.content_type, &filename))
+}
+
+/// `GET /downloads/received/raw?token=…`: a received email's source, as received.
+pub async fn download_received_raw(State(state): State<AppState>, params: Params) -> Result<Response, ApiError> {
+    let token = params.0.get("token").map(String::as_str).unwrap_or_default();
+    let raw = state.postline.download_received_raw(token).await?;
+    Ok(file_response(raw, "message/rfc822", "message.eml"))
+}
+
+/// `GET /downloads/received/attachments?token=…`
+pub async fn download_received_attachment(State(state): State<AppState>, params: Params) -> Result<Response, ApiError> {
+    let token = params.0.get("token").map(String::as_str).unwrap_or_default();
+    let (attachment, content) = state.postline.download_received_attachment(token).await?;
+    let filename = attachment.filename.unwrap_or_else(|| attachment.id.to_string());
+    Ok(file_response(content, &attachment.content_type, &filename))
+}
+
+/// A download: the bytes with their type, always saved rather than shown (a
+/// received HTML attachment must not run on Postline's origin), never sniffed.
+fn file_response(content: Vec<u8>, content_type: &str, filename: &str) -> Response {
     let disposition = format!("attachment; filename=\"{}\"", filename.replace(['"', '\\', '\r', '\n'], "_"));
     let mut response = (StatusCode::OK, content).into_response();
     let headers = response.headers_mut();
     headers.insert(
         header::CONTENT_TYPE,
-        HeaderValue::from_str(&attachment.content_type).unwrap_or(HeaderValue::from_static("application/octet-stream")),
+        HeaderValue::from_str(content_type).unwrap_or(HeaderValue::from_static("application/octet-stream")),
     );
     if let Ok(value) = HeaderValue::from_str(&disposition) {
         headers.insert(header::CONTENT_DISPOSITION, value);
     }
     headers.insert("x-content-type-options", HeaderValue::from_static("nosniff"));
-    Ok(response)
+    response
 }
 
 fn render(email: &Email, attachments: &[postline_core::emails::Attachment]) -> String {

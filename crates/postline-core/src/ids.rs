@@ -82,3 +82,5 @@ id_type!(/// A broadcast: one email sent to a segment's contacts.
     BroadcastId, "broadcast");
 id_type!(/// A template: a reusable email with typed variables.
     TemplateId, "template");
+id_type!(/// A received (inbound) email.
+    ReceivedEmailId, "received email");

@@ -24,6 +24,7 @@ pub mod metrics;
 pub mod pagination;
 pub mod personalise;
 pub mod postline;
+pub mod receiving;
 pub mod remote;
 pub mod signing;
 pub mod store;

@@ -28,6 +28,10 @@ pub enum Purpose {
     Open,
     /// One recipient's tracked link for one email, carrying the link's target.
     Click,
+    /// The raw source of a received email.
+    ReceivedRaw,
+    /// The content of one attachment of a received email.
+    ReceivedAttachment,
 }
 
 impl Purpose {
@@ -38,6 +42,8 @@ impl Purpose {
             Purpose::Unsubscribe => "unsubscribe",
             Purpose::Open => "open",
             Purpose::Click => "click",
+            Purpose::ReceivedRaw => "received-raw",
+            Purpose::ReceivedAttachment => "received-attachment",
         }
     }
 }

@@ -31,9 +31,10 @@ use crate::{
     idempotency::{Claim, Completion},
     ids::{
         ApiKeyId, AttachmentId, BroadcastId, ClaimId, ContactId, ContactImportId, ContactPropertyId, DomainId, EmailId,
-        SegmentId, TeamId, TemplateId, TopicId, WebhookId,
+        ReceivedEmailId, SegmentId, TeamId, TemplateId, TopicId, WebhookId,
     },
     pagination::{Page, PageRequest},
+    receiving::{NewReceivedEmail, ReceivedAttachment, ReceivedEmail, reports::ReportEffects},
     teams::Team,
     templates::{Template, manage::TemplateRef},
     webhooks::{
@@ -310,6 +311,7 @@ pub trait Store:
     + BroadcastStore
     + TrackingStore
     + TemplateStore
+    + ReceivingStore
     + Send
     + Sync
     + 'static
@@ -336,6 +338,7 @@ impl<T> Store for T where
         + BroadcastStore
         + TrackingStore
         + TemplateStore
+        + ReceivingStore
         + Send
         + Sync
         + 'static
@@ -609,4 +612,37 @@ pub trait TemplateStore {
     /// Writes every mutable field; `false` if the alias is taken by another template.
     async fn save_template(&self, template: &Template) -> Result<bool>;
     async fn delete_template(&self, team_id: TeamId, id: TemplateId) -> Result<bool>;
+}
+
+/// Received mail, and what the inbound server needs to route it.
+#[async_trait]
+pub trait ReceivingStore {
+    /// Domains of any team with this name and receiving enabled.
+    async fn receiving_domains(&self, name: &str) -> Result<Vec<Domain>>;
+    /// The team and `from` of an email, whatever its team (bounce addresses name
+    /// only the email).
+    async fn email_origin(&self, id: EmailId) -> Result<Option<(TeamId, String)>>;
+    /// Writes the received emails with their raw sources, attachments and
+    /// `email.received` webhooks, all in one transaction.
+    async fn insert_received(&self, emails: &[NewReceivedEmail]) -> Result<()>;
+    /// Newest first, each with its attachments' metadata.
+    async fn list_received(&self, team_id: TeamId, page: &PageRequest) -> Result<Page<ReceivedEmail>>;
+    async fn get_received(&self, team_id: TeamId, id: ReceivedEmailId) -> Result<Option<ReceivedEmail>>;
+    async fn received_raw(&self, team_id: TeamId, id: ReceivedEmailId) -> Result<Option<Vec<u8>>>;
+    async fn list_received_attachments(
+        &self,
+        team_id: TeamId,
+        email_id: ReceivedEmailId,
+        page: &PageRequest,
+    ) -> Result<Page<ReceivedAttachment>>;
+    async fn received_attachment_content(
+        &self,
+        team_id: TeamId,
+        email_id: ReceivedEmailId,
+        id: AttachmentId,
+    ) -> Result<Option<(ReceivedAttachment, Vec<u8>)>>;
+    /// Writes a report's events (skipping a bounce or complaint the email already
+    /// has for that recipient), moves `last_event`, and adds the suppressions, in
+    /// one transaction. Returns how many events were written.
+    async fn record_report(&self, team_id: TeamId, email_id: EmailId, effects: &ReportEffects) -> Result<usize>;
 }

@@ -12,7 +12,9 @@
 //! open relay. One file per verb under [`verbs`], in the style of Stalwart's
 //! `inbound/`.
 
+pub mod authenticate;
 pub mod listener;
+pub mod reports;
 mod reply;
 mod session;
 pub mod verbs;

@@ -19,10 +19,11 @@ use tokio_rustls::TlsAcceptor;
 use crate::{Envelope, Event, Limits, Recipients, Reply, Session};
 
 /// Where received messages go. `Ok` means stored durably: only then does the client
-/// hear `250`.
+/// hear `250`. `Err` carries the reply instead ([`Reply::store_failed`] when storing
+/// failed, so the client tries again later).
 #[async_trait::async_trait]
 pub trait MessageSink: Send + Sync {
-    async fn store(&self, envelope: Envelope, peer: SocketAddr) -> Result<(), String>;
+    async fn store(&self, envelope: Envelope, peer: SocketAddr) -> Result<(), Reply>;
 }
 
 /// How a listener behaves.

@@ -16,6 +16,12 @@ impl Reply {
         Reply { code, enhanced: Some(enhanced), lines: vec![text.into()] }
     }
 
+    /// The reply when a message could not be stored: the client keeps it and tries
+    /// again later.
+    pub fn store_failed() -> Self {
+        Reply::new(451, "4.3.0", "Could not store the message; please try again later")
+    }
+
     /// A reply without an enhanced status code.
     pub fn plain(code: u16, lines: Vec<String>) -> Self {
         Reply { code, enhanced: None, lines }

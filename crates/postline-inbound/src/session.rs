@@ -27,6 +27,11 @@ pub struct Limits {
     pub max_errors: usize,
     /// Whether STARTTLS is offered (the listener has a certificate).
     pub starttls: bool,
+    /// A submission port: AUTH is offered and required before MAIL.
+    pub submission: bool,
+    /// AUTH is offered on a connection that is not encrypted (an operator's choice
+    /// for loopback; credentials would otherwise cross the network in clear).
+    pub auth_without_tls: bool,
 }
 
 impl Default for Limits {
@@ -37,6 +42,8 @@ impl Default for Limits {
             max_recipients: 100,
             max_errors: 10,
             starttls: false,
+            submission: false,
+            auth_without_tls: false,
         }
     }
 }
@@ -49,10 +56,17 @@ pub enum Verdict {
     Refuse(Reply),
 }
 
-/// Which recipients this server takes mail for (receiving domains, bounce addresses).
+/// Which recipients this server takes mail for (receiving domains, bounce
+/// addresses), and — on submission ports — whose credentials are good.
 #[async_trait::async_trait]
 pub trait Recipients: Send + Sync {
     async fn check(&self, address: &str) -> Verdict;
+
+    /// Checks AUTH credentials; `Some(identity)` when they are good. Ports without
+    /// submission never ask.
+    async fn authenticate(&self, _username: &str, _password: &str) -> Option<String> {
+        None
+    }
 }
 
 /// A received message with its envelope.
@@ -67,6 +81,8 @@ pub struct Envelope {
     pub message: Vec<u8>,
     /// Whether it came over TLS.
     pub tls: bool,
+    /// The identity the client authenticated as (submission), if any.
+    pub auth: Option<String>,
 }
 
 /// What the caller must do.
@@ -99,6 +115,10 @@ pub(crate) enum Command {
     Help,
     Quit,
     StartTls,
+    Auth {
+        mechanism: u64,
+        initial: String,
+    },
     /// Known to SMTP but not offered here (BDAT, AUTH on port 25, ETRN…).
     NotOffered(&'static str),
 }
@@ -117,6 +137,9 @@ impl Command {
             Request::Help { .. } => Command::Help,
             Request::Quit => Command::Quit,
             Request::StartTls => Command::StartTls,
+            Request::Auth { mechanism, initial_response } => {
+                Command::Auth { mechanism, initial: initial_response.into_owned() }
+            }
             other => Command::NotOffered(other.name()),
         }
     }
@@ -132,6 +155,8 @@ enum Mode {
     Storing,
     /// Waiting for [`Session::tls_started`].
     Upgrading,
+    /// Reading the client's answer to an AUTH challenge (one base64 line).
+    Auth(crate::verbs::auth::Step),
     Closed,
 }
 
@@ -149,6 +174,8 @@ pub struct Session {
     message: Vec<u8>,
     errors: usize,
     pub(crate) tls: bool,
+    /// Who the client authenticated as (submission ports).
+    pub(crate) auth: Option<String>,
 }
 
 impl Session {
@@ -166,6 +193,7 @@ impl Session {
             message: Vec::new(),
             errors: 0,
             tls,
+            auth: None,
         }
     }
 
@@ -180,12 +208,14 @@ impl Session {
         self.run(policy).await
     }
 
-    /// The caller stored the handed-over message (`Ok`) or could not (`Err`, with a
-    /// reason for the log): the reply, then any commands pipelined behind it.
-    pub async fn stored(&mut self, result: Result<(), String>, policy: &dyn Recipients) -> Vec<Event> {
+    /// The caller stored the handed-over message (`Ok`) or did not (`Err`, with the
+    /// reply to give: `451` when it could not store it, so the client tries again;
+    /// `5xx` when the message itself is refused): the reply, then any commands
+    /// pipelined behind it.
+    pub async fn stored(&mut self, result: Result<(), Reply>, policy: &dyn Recipients) -> Vec<Event> {
         let reply = match result {
             Ok(()) => Reply::new(250, "2.0.0", "Message accepted"),
-            Err(_) => Reply::new(451, "4.3.0", "Could not store the message; please try again later"),
+            Err(reply) => reply,
         };
         self.reset_transaction();
         self.mode = Mode::Command;
@@ -238,6 +268,23 @@ impl Session {
         loop {
             match self.mode {
                 Mode::Storing | Mode::Upgrading | Mode::Closed => break,
+                Mode::Auth(ref step) => {
+                    let rest = bytes.as_slice();
+                    let Some(end) = rest.iter().position(|b| *b == b'\n') else {
+                        if rest.len() > MAX_COMMAND_LINE {
+                            bytes = [].iter();
+                            self.mode = Mode::Command;
+                            self.error(Reply::new(500, "5.5.6", "Line too long"), &mut events);
+                        }
+                        break;
+                    };
+                    let line = String::from_utf8_lossy(&rest[..end]).trim_end_matches('\r').to_string();
+                    bytes = rest[end + 1..].iter();
+                    let step = step.clone();
+                    self.mode = Mode::Command;
+                    let reply = crate::verbs::auth::answer(self, step, &line, policy).await;
+                    self.auth_reply(reply, &mut events);
+                }
                 Mode::Data { too_large } => {
                     let done = self.data.ingest(&mut bytes, &mut self.message);
                     let too_large = too_large || self.message.len() > self.limits.max_message_bytes;
@@ -261,6 +308,7 @@ impl Session {
                         recipients: self.recipients.clone(),
                         message: std::mem::take(&mut self.message),
                         tls: self.tls,
+                        auth: self.auth.clone(),
                     };
                     self.mode = Mode::Storing;
                     events.push(Event::Message(envelope));
@@ -320,12 +368,33 @@ impl Session {
                 }
                 Err(reply) => reply,
             },
+            Command::Auth { mechanism, initial } => {
+                let reply = crate::verbs::auth::auth(self, mechanism, initial, policy).await;
+                self.auth_reply(reply, events);
+                return;
+            }
             Command::NotOffered(name) => Reply::new(502, "5.5.1", format!("{name} is not offered here")),
         };
         if reply.code >= 500 {
             self.error(reply, events);
         } else {
             events.push(Event::Reply(reply));
+        }
+    }
+}
+
+impl Session {
+    /// Sends an AUTH step's reply: a challenge waits for the client's answer; a
+    /// failure counts as an error (so guessing passwords ends the connection).
+    fn auth_reply(&mut self, reply: crate::verbs::auth::Reply, events: &mut Vec<Event>) {
+        use crate::verbs::auth::Reply as Auth;
+        match reply {
+            Auth::Challenge(reply, step) => {
+                events.push(Event::Reply(reply));
+                self.mode = Mode::Auth(step);
+            }
+            Auth::Done(reply) if reply.code >= 500 => self.error(reply, events),
+            Auth::Done(reply) => events.push(Event::Reply(reply)),
         }
     }
 }

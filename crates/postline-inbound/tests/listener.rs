@@ -36,7 +36,7 @@ struct Kept {
 
 #[async_trait::async_trait]
 impl MessageSink for Kept {
-    async fn store(&self, envelope: Envelope, _peer: SocketAddr) -> Result<(), String> {
+    async fn store(&self, envelope: Envelope, _peer: SocketAddr) -> Result<(), postline_inbound::Reply> {
         self.messages.lock().unwrap().push(envelope);
         Ok(())
     }

@@ -25,6 +25,7 @@ fn limits() -> Limits {
         max_recipients: 3,
         max_errors: 5,
         starttls: true,
+        ..Limits::default()
     }
 }
 
@@ -192,7 +193,7 @@ async fn a_message_that_cannot_be_stored_gets_a_temporary_failure() {
         )
         .await;
     assert!(message(&events).is_some());
-    let failed = session.stored(Err("disk full".into()), &Policy).await;
+    let failed = session.stored(Err(Reply::store_failed()), &Policy).await;
     assert_eq!(wire(&failed), ["451 4.3.0 Could not store the message; please try again later\r\n"]);
     assert_eq!(codes(&session.ingest(b"DATA\r\n", &Policy).await), [503], "the transaction is over");
 }

@@ -14,11 +14,11 @@ use sqlx::{AssertSqlSafe, any::AnyRow};
 
 use crate::{Backend, Db, error::db, rows};
 
-const COLUMNS: &str = "id, team_id, name, region, status, return_path, open_tracking, click_tracking, tls, sending, \
+pub(crate) const COLUMNS: &str = "id, team_id, name, region, status, return_path, open_tracking, click_tracking, tls, sending, \
                        receiving, tracking_subdomain, selector, checks, advisories, nameservers, created_at, \
                        verification_started_at, failing_since, last_checked_at, next_check_at";
 
-fn domain_from(row: &AnyRow) -> Result<Domain> {
+pub(crate) fn domain_from(row: &AnyRow) -> Result<Domain> {
     let status: String = rows::get(row, "status")?;
     let tls: String = rows::get(row, "tls")?;
     Ok(Domain {

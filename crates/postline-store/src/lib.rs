@@ -24,6 +24,7 @@ mod idempotency;
 mod migrate;
 mod mta;
 mod queue;
+mod receiving;
 mod rows;
 mod settings;
 mod suppressions;

@@ -22,6 +22,7 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
     (11, "unsubscribe", include_str!("../migrations/0011_unsubscribe.sql")),
     (12, "broadcasts", include_str!("../migrations/0012_broadcasts.sql")),
     (13, "templates", include_str!("../migrations/0013_templates.sql")),
+    (14, "receiving", include_str!("../migrations/0014_receiving.sql")),
 ];
 
 /// The newest schema version this binary knows (the last migration's, so adding a

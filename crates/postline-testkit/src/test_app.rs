@@ -127,6 +127,7 @@ impl TestApp {
             delivery_expiry: options.delivery_expiry,
             delivery_lease: chrono::Duration::minutes(20),
             broadcast_window: options.broadcast_window,
+            smtp: None,
             regions: ["us-east-1", "eu-west-1", "sa-east-1", "ap-northeast-1"]
                 .map(|name| postline_core::domains::records::RegionHosts::derived(name, "postline.test"))
                 .to_vec(),
@@ -242,6 +243,58 @@ impl TestApp {
                 _ => self.dns.txt(&owner, value),
             }
         }
+    }
+
+    /// Starts the inbound SMTP server on a loopback port — STARTTLS with a
+    /// self-signed certificate, SPF/DKIM/DMARC checked against the test DNS server —
+    /// and returns its address.
+    pub async fn start_inbound(&self) -> SocketAddr {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind SMTP");
+        let address = listener.local_addr().expect("address");
+        let authenticator = postline_inbound::authenticate::Authenticator::new(vec![self.dns.address])
+            .expect("authenticator")
+            .deadline(std::time::Duration::from_secs(10));
+        let settings = postline::inbound::InboundSettings {
+            hostname: "mx.postline.test".into(),
+            max_message_bytes: 2 * 1024 * 1024,
+            max_connections_per_ip: 20,
+            tls: Some(postline::inbound::tls::self_signed("mx.postline.test").expect("certificate")),
+            authenticator: Some(authenticator),
+        };
+        tokio::spawn(postline::inbound::serve(listener, self.app.postline.clone(), settings));
+        address
+    }
+
+    /// Starts an SMTP submission listener on a loopback port (self-signed
+    /// certificate; STARTTLS, or implicit TLS for `implicit_tls`) and returns its address.
+    pub async fn start_submission(&self, implicit_tls: bool) -> SocketAddr {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind SMTP");
+        let address = listener.local_addr().expect("address");
+        let settings = postline::inbound::SubmissionSettings {
+            hostname: "smtp.postline.test".into(),
+            max_message_bytes: 2 * 1024 * 1024,
+            max_connections_per_ip: 20,
+            tls: postline::inbound::tls::self_signed("smtp.postline.test").expect("certificate"),
+            implicit_tls,
+            auth_without_tls: false,
+            rate_limit: 1000,
+        };
+        tokio::spawn(postline::inbound::serve_submission(listener, self.app.postline.clone(), settings));
+        address
+    }
+
+    /// Adds `name` with receiving enabled (sending too), publishes its records
+    /// (the receiving MX included) and verifies it; returns its id.
+    pub async fn receiving_domain(&self, name: &str) -> String {
+        let body = serde_json::json!({"name": name, "capabilities": {"sending": "enabled", "receiving": "enabled"}});
+        let domain = self.post("/domains", body).await.expect(201).clone();
+        self.publish_records(&domain);
+        let id = domain["id"].as_str().expect("id").to_string();
+        self.post(&format!("/domains/{id}/verify"), serde_json::json!({})).await.expect(200);
+        self.check_domains().await;
+        let status = self.get(&format!("/domains/{id}")).await.body["status"].clone();
+        assert_eq!(status, "verified", "the published records, receiving MX included, verify");
+        id
     }
 
     /// Adds `name` to the test team, publishes its records, verifies it; returns its id.

@@ -56,6 +56,14 @@ pub struct FileConfig {
     pub regions: Option<std::collections::BTreeMap<String, RegionFile>>,
     pub region_names: Option<String>,
     pub dns_base: Option<String>,
+    pub smtp_listen: Option<String>,
+    pub smtp_tls_cert: Option<PathBuf>,
+    pub smtp_tls_key: Option<PathBuf>,
+    pub smtp_max_message_bytes: Option<usize>,
+    pub smtp_max_connections_per_ip: Option<usize>,
+    pub submission_listen: Option<String>,
+    pub submissions_listen: Option<String>,
+    pub submission_auth_without_tls: Option<bool>,
 }
 
 /// A region's host names in `postline.toml` (`[regions.eu-west-1]`); unset ones are
@@ -143,6 +151,30 @@ pub struct Overrides {
     /// Base of the host names domains' DNS records point at, e.g. mail.example.net [env: POSTLINE_DNS_BASE] [default: the hostname]
     #[arg(long, env = "POSTLINE_DNS_BASE", global = true, hide_env = true)]
     pub dns_base: Option<String>,
+    /// Address for inbound SMTP (receiving domains, bounces, complaints), e.g. 0.0.0.0:25 [env: POSTLINE_SMTP_LISTEN] [default: off]
+    #[arg(long, env = "POSTLINE_SMTP_LISTEN", global = true, hide_env = true)]
+    pub smtp_listen: Option<String>,
+    /// PEM certificate chain for inbound STARTTLS [env: POSTLINE_SMTP_TLS_CERT] [default: self-signed for the hostname]
+    #[arg(long, env = "POSTLINE_SMTP_TLS_CERT", global = true, hide_env = true)]
+    pub smtp_tls_cert: Option<PathBuf>,
+    /// PEM private key for inbound STARTTLS [env: POSTLINE_SMTP_TLS_KEY]
+    #[arg(long, env = "POSTLINE_SMTP_TLS_KEY", global = true, hide_env = true)]
+    pub smtp_tls_key: Option<PathBuf>,
+    /// Largest inbound message in bytes [env: POSTLINE_SMTP_MAX_MESSAGE_BYTES] [default: 41943040]
+    #[arg(long, env = "POSTLINE_SMTP_MAX_MESSAGE_BYTES", global = true, hide_env = true)]
+    pub smtp_max_message_bytes: Option<usize>,
+    /// Simultaneous inbound connections from one address [env: POSTLINE_SMTP_MAX_CONNECTIONS_PER_IP] [default: 20]
+    #[arg(long, env = "POSTLINE_SMTP_MAX_CONNECTIONS_PER_IP", global = true, hide_env = true)]
+    pub smtp_max_connections_per_ip: Option<usize>,
+    /// Address for SMTP submission with STARTTLS, e.g. 0.0.0.0:587 [env: POSTLINE_SUBMISSION_LISTEN] [default: off]
+    #[arg(long, env = "POSTLINE_SUBMISSION_LISTEN", global = true, hide_env = true)]
+    pub submission_listen: Option<String>,
+    /// Address for SMTP submission over implicit TLS, e.g. 0.0.0.0:465 [env: POSTLINE_SUBMISSIONS_LISTEN] [default: off]
+    #[arg(long, env = "POSTLINE_SUBMISSIONS_LISTEN", global = true, hide_env = true)]
+    pub submissions_listen: Option<String>,
+    /// Offer AUTH on submission before STARTTLS (loopback only) [env: POSTLINE_SUBMISSION_AUTH_WITHOUT_TLS] [default: false]
+    #[arg(long, env = "POSTLINE_SUBMISSION_AUTH_WITHOUT_TLS", global = true, hide_env = true)]
+    pub submission_auth_without_tls: Option<bool>,
     /// Configuration file [env: POSTLINE_CONFIG] [default: ./postline.toml if present]
     #[arg(long, env = "POSTLINE_CONFIG", global = true, hide_env = true)]
     pub config: Option<PathBuf>,
@@ -171,6 +203,70 @@ pub struct Config {
     pub delivery_lease: chrono::Duration,
     /// Most copies of one broadcast waiting for the MTA before its fan-out pauses.
     pub broadcast_window: u64,
+    /// The inbound SMTP server, when one is to listen.
+    pub smtp: Option<SmtpInbound>,
+}
+
+/// The inbound SMTP server's settings (receiving, and the submission ports).
+#[derive(Debug, Clone)]
+pub struct SmtpInbound {
+    /// Port 25 style: receiving domains, bounces and complaints.
+    pub listen: Option<SocketAddr>,
+    /// Submission with STARTTLS (587).
+    pub submission: Option<SocketAddr>,
+    /// Submission over implicit TLS (465).
+    pub submissions: Option<SocketAddr>,
+    /// AUTH before STARTTLS on submission: only allowed on loopback addresses.
+    pub auth_without_tls: bool,
+    /// Certificate chain and key (PEM); `None` makes a self-signed one at start.
+    pub tls_files: Option<(PathBuf, PathBuf)>,
+    pub max_message_bytes: usize,
+    pub max_connections_per_ip: usize,
+}
+
+fn smtp_inbound(overrides: &Overrides, file: &FileConfig) -> anyhow::Result<Option<SmtpInbound>> {
+    let address = |name: &str, raw: Option<String>| -> anyhow::Result<Option<SocketAddr>> {
+        raw.map(|raw| {
+            raw.parse().with_context(|| format!("`{name}` must be an address such as 0.0.0.0:25, not `{raw}`"))
+        })
+        .transpose()
+    };
+    let listen = address("smtp_listen", overrides.smtp_listen.clone().or(file.smtp_listen.clone()))?;
+    let submission =
+        address("submission_listen", overrides.submission_listen.clone().or(file.submission_listen.clone()))?;
+    let submissions =
+        address("submissions_listen", overrides.submissions_listen.clone().or(file.submissions_listen.clone()))?;
+    if listen.is_none() && submission.is_none() && submissions.is_none() {
+        return Ok(None);
+    }
+    let auth_without_tls = overrides.submission_auth_without_tls.or(file.submission_auth_without_tls).unwrap_or(false);
+    if auth_without_tls && submission.is_some_and(|a| !a.ip().is_loopback()) {
+        bail!("`submission_auth_without_tls` would send API keys in clear: it is only allowed on a loopback address");
+    }
+    let cert = overrides.smtp_tls_cert.clone().or(file.smtp_tls_cert.clone());
+    let key = overrides.smtp_tls_key.clone().or(file.smtp_tls_key.clone());
+    let tls_files = match (cert, key) {
+        (Some(cert), Some(key)) => Some((cert, key)),
+        (None, None) => None,
+        _ => bail!("`smtp_tls_cert` and `smtp_tls_key` go together: give both or neither"),
+    };
+    Ok(Some(SmtpInbound {
+        listen,
+        submission,
+        submissions,
+        auth_without_tls,
+        tls_files,
+        max_message_bytes: overrides
+            .smtp_max_message_bytes
+            .or(file.smtp_max_message_bytes)
+            .unwrap_or(postline_core::receiving::MAX_RECEIVED_BYTES)
+            .clamp(1024, 200 * 1024 * 1024),
+        max_connections_per_ip: overrides
+            .smtp_max_connections_per_ip
+            .or(file.smtp_max_connections_per_ip)
+            .unwrap_or(20)
+            .clamp(1, 10_000),
+    }))
 }
 
 impl Config {
@@ -184,6 +280,7 @@ impl Config {
         let hostname = overrides.hostname.clone().or(file.hostname.clone()).unwrap_or_else(|| "localhost".to_string());
         let mta = mta_config(overrides, &file, &hostname)?;
         let regions = regions(overrides, &file, &hostname)?;
+        let smtp = smtp_inbound(overrides, &file)?;
         let listen_raw = overrides.listen.clone().or(file.listen).unwrap_or_else(|| DEFAULT_LISTEN.to_string());
         let listen: SocketAddr = listen_raw
             .parse()
@@ -242,6 +339,7 @@ impl Config {
                 .or(file.broadcast_window)
                 .unwrap_or(postline_core::Settings::DEFAULT_BROADCAST_WINDOW)
                 .clamp(1, 1_000_000),
+            smtp,
             delivery_expiry: chrono::Duration::hours(
                 i64::try_from(
                     overrides.delivery_expiry_hours.or(file.delivery_expiry_hours).unwrap_or(72).clamp(1, 720),

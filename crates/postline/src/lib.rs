@@ -7,6 +7,7 @@ pub mod cli;
 pub mod config;
 pub mod contacts_cli;
 pub mod domains_cli;
+pub mod inbound;
 pub mod remote;
 pub mod serve;
 pub mod webhooks_cli;

@@ -46,6 +46,11 @@ pub async fn run(mut config: Config) -> anyhow::Result<()> {
         "       -d '{{\"from\":\"onboarding@resend.dev\",\"to\":\"delivered@resend.dev\",\"subject\":\"Hi\",\"html\":\"<p>Hello</p>\"}}'"
     );
 
+    let inbound = match &config.smtp {
+        Some(smtp) => start_inbound(&app, &config, smtp).await?,
+        None => Vec::new(),
+    };
+
     let (stop, stopped) = watch::channel(false);
     let mut workers: Vec<_> = app.workers().into_iter().map(|w| tokio::spawn(w.run(stopped.clone()))).collect();
     workers.push(tokio::spawn(housekeeping(app.postline.clone(), stopped.clone())));
@@ -68,6 +73,11 @@ pub async fn run(mut config: Config) -> anyhow::Result<()> {
         .await
         .context("serving HTTP")?;
     tracing::info!("shutting down: waiting for workers to finish their round");
+    // Inbound sessions end with the process: a message whose `250` was not yet sent
+    // is retried by its sender, so nothing accepted is lost.
+    for task in inbound {
+        task.abort();
+    }
     let _ = stop.send(true);
     for worker in workers {
         let _ = worker.await;
@@ -75,6 +85,66 @@ pub async fn run(mut config: Config) -> anyhow::Result<()> {
     app.db.close().await;
     println!("Postline stopped.");
     Ok(())
+}
+
+/// Binds and starts the SMTP listeners: inbound (receiving domains, bounces,
+/// complaints) and submission (587 with STARTTLS, 465 with implicit TLS).
+async fn start_inbound(
+    app: &App,
+    config: &Config,
+    smtp: &crate::config::SmtpInbound,
+) -> anyhow::Result<Vec<tokio::task::JoinHandle<()>>> {
+    use crate::inbound::{InboundSettings, SubmissionSettings};
+    let tls = match &smtp.tls_files {
+        Some((cert, key)) => crate::inbound::tls::from_files(cert, key)?,
+        None => crate::inbound::tls::self_signed(&config.hostname)?,
+    };
+    let mut tasks = Vec::new();
+    if let Some(address) = smtp.listen {
+        let listener = bind_smtp(address).await?;
+        let authenticator = postline_inbound::authenticate::Authenticator::new(config.mta.dns_servers.clone())
+            .map_err(|e| anyhow::anyhow!("setting up DNS for SPF/DKIM/DMARC: {e}"))?;
+        let settings = InboundSettings {
+            hostname: config.hostname.clone(),
+            max_message_bytes: smtp.max_message_bytes,
+            max_connections_per_ip: smtp.max_connections_per_ip,
+            tls: Some(tls.clone()),
+            authenticator: Some(authenticator),
+        };
+        println!("Receiving mail over SMTP on {}", listener.local_addr()?);
+        let postline = app.postline.clone();
+        tasks.push(tokio::spawn(async move {
+            if let Err(error) = crate::inbound::serve(listener, postline, settings).await {
+                tracing::error!(%error, "the inbound SMTP server stopped");
+            }
+        }));
+    }
+    for (address, implicit_tls) in [(smtp.submission, false), (smtp.submissions, true)] {
+        let Some(address) = address else { continue };
+        let listener = bind_smtp(address).await?;
+        let settings = SubmissionSettings {
+            hostname: config.hostname.clone(),
+            max_message_bytes: smtp.max_message_bytes,
+            max_connections_per_ip: smtp.max_connections_per_ip,
+            tls: tls.clone(),
+            implicit_tls,
+            auth_without_tls: smtp.auth_without_tls,
+            rate_limit: config.rate_limit,
+        };
+        let how = if implicit_tls { "implicit TLS" } else { "STARTTLS" };
+        println!("SMTP submission ({how}, user `resend`, an API key as password) on {}", listener.local_addr()?);
+        let postline = app.postline.clone();
+        tasks.push(tokio::spawn(async move {
+            if let Err(error) = crate::inbound::serve_submission(listener, postline, settings).await {
+                tracing::error!(%error, "the SMTP submission server stopped");
+            }
+        }));
+    }
+    Ok(tasks)
+}
+
+async fn bind_smtp(address: std::net::SocketAddr) -> anyhow::Result<TcpListener> {
+    TcpListener::bind(address).await.with_context(|| format!("listening for SMTP on {address}"))
 }
 
 /// Periodic clean-up: expired idempotency records, hourly (and once at start).

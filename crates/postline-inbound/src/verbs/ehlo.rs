@@ -17,6 +17,9 @@ pub fn ehlo(session: &mut Session, host: String) -> Reply {
     if session.limits.starttls && !session.tls {
         lines.push("STARTTLS".into());
     }
+    if crate::verbs::auth::offered(session) {
+        lines.push("AUTH PLAIN LOGIN".into());
+    }
     Reply::plain(250, lines)
 }
 

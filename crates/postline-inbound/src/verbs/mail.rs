@@ -7,6 +7,9 @@ pub fn mail(session: &mut Session, from: String, size: usize) -> Reply {
     if session.helo.is_none() {
         return Reply::new(503, "5.5.1", "Send EHLO or HELO first");
     }
+    if session.limits.submission && session.auth.is_none() {
+        return Reply::new(530, "5.7.0", "Authentication required");
+    }
     if session.mail_from.is_some() {
         return Reply::new(503, "5.5.1", "A transaction is already in progress; send RSET first");
     }

@@ -1,5 +1,6 @@
 //! One file per SMTP verb: what it checks, what it changes, what it answers.
 
+pub mod auth;
 pub mod data;
 pub mod ehlo;
 pub mod info;
