@@ -1,9 +1,10 @@
-//! Per-team request rate limiting: a fixed one-second window per team, on this
-//! node. Every authenticated response carries `ratelimit-limit`,
+//! Request rate limiting: a fixed one-second window per team (or per any other key,
+//! such as an API key for SMTP submission), on this node. Every authenticated response carries `ratelimit-limit`,
 //! `ratelimit-remaining` and `ratelimit-reset`; a 429 also carries `retry-after`.
 
 use std::{
     collections::HashMap,
+    hash::Hash,
     sync::Mutex,
     time::{SystemTime, UNIX_EPOCH},
 };
@@ -20,26 +21,26 @@ pub struct Quota {
     pub allowed: bool,
 }
 
-/// Fixed-window counters per team.
+/// Fixed-window counters per key (a team unless said otherwise).
 #[derive(Debug)]
-pub struct RateLimiter {
+pub struct RateLimiter<K = TeamId> {
     per_second: u32,
-    windows: Mutex<HashMap<TeamId, (u64, u32)>>,
+    windows: Mutex<HashMap<K, (u64, u32)>>,
 }
 
-impl RateLimiter {
-    /// A limiter allowing `per_second` requests per team per second.
+impl<K: Hash + Eq> RateLimiter<K> {
+    /// A limiter allowing `per_second` requests per key per second.
     pub fn new(per_second: u32) -> Self {
         RateLimiter { per_second: per_second.max(1), windows: Mutex::new(HashMap::new()) }
     }
 
-    /// Counts one request of `team`.
-    pub fn check(&self, team: TeamId) -> Quota {
+    /// Counts one request of `team` (or whatever the key is).
+    pub fn check(&self, team: K) -> Quota {
         let second = SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_secs()).unwrap_or_default();
         self.check_at(team, second)
     }
 
-    fn check_at(&self, team: TeamId, second: u64) -> Quota {
+    fn check_at(&self, team: K, second: u64) -> Quota {
         let mut windows = self.windows.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
         if windows.len() > 100_000 {
             windows.retain(|_, (window, _)| *window == second);
@@ -62,7 +63,7 @@ mod tests {
 
     #[test]
     fn a_team_is_limited_within_a_second_and_free_in_the_next() {
-        let limiter = RateLimiter::new(2);
+        let limiter = RateLimiter::<TeamId>::new(2);
         let team = TeamId::new();
         let other = TeamId::new();
         assert!(limiter.check_at(team, 10).allowed);

@@ -36,13 +36,17 @@ pub struct ListenerConfig {
     pub implicit_tls: bool,
     /// Most simultaneous connections from one address.
     pub max_connections_per_ip: usize,
+    /// Most new connections from one address per minute (a sender opening and
+    /// closing connections in a loop is slowed down, not served).
+    pub max_connections_per_ip_per_minute: usize,
     /// How long to wait for the client's next bytes (RFC 5321 §4.5.3.2 asks for 5 min).
     pub idle_timeout: Duration,
 }
 
-/// Connections open per client address, released when a connection ends.
+/// Connections open per client address, released when a connection ends, and
+/// connections opened per address in the current minute.
 #[derive(Default)]
-struct Counts(Mutex<HashMap<IpAddr, usize>>);
+struct Counts(Mutex<HashMap<IpAddr, usize>>, Mutex<HashMap<IpAddr, (u64, usize)>>);
 
 struct Slot<'a> {
     counts: &'a Counts,
@@ -50,6 +54,24 @@ struct Slot<'a> {
 }
 
 impl Counts {
+    /// Counts a new connection from `ip`; `false` past `max` this minute.
+    fn admit(&self, ip: IpAddr, max: usize) -> bool {
+        let minute = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map(|d| d.as_secs() / 60)
+            .unwrap_or_default();
+        let mut rates = self.1.lock().expect("connection rates");
+        if rates.len() > 100_000 {
+            rates.retain(|_, (window, _)| *window == minute);
+        }
+        let entry = rates.entry(ip).or_insert((minute, 0));
+        if entry.0 != minute {
+            *entry = (minute, 0);
+        }
+        entry.1 += 1;
+        entry.1 <= max
+    }
+
     fn take(&self, ip: IpAddr, max: usize) -> Option<Slot<'_>> {
         let mut counts = self.0.lock().expect("connection counts");
         let open = counts.entry(ip).or_default();
@@ -87,6 +109,12 @@ pub async fn serve(
         let _ = stream.set_nodelay(true);
         let (config, policy, sink, counts) = (config.clone(), policy.clone(), sink.clone(), counts.clone());
         tokio::spawn(async move {
+            if !counts.admit(peer.ip(), config.max_connections_per_ip_per_minute) {
+                let mut stream = stream;
+                let slow = Reply::new(421, "4.7.0", "Too many connections from your address this minute; slow down");
+                let _ = stream.write_all(slow.to_wire().as_bytes()).await;
+                return;
+            }
             let Some(_slot) = counts.take(peer.ip(), config.max_connections_per_ip) else {
                 let mut stream = stream;
                 let busy = Reply::new(421, "4.7.0", "Too many connections from your address; try again later");

@@ -56,6 +56,10 @@ fn acceptor() -> TlsAcceptor {
 }
 
 async fn start(implicit_tls: bool, max_connections_per_ip: usize) -> (SocketAddr, Arc<Kept>) {
+    start_with(implicit_tls, max_connections_per_ip, 1000).await
+}
+
+async fn start_with(implicit_tls: bool, max_connections_per_ip: usize, per_minute: usize) -> (SocketAddr, Arc<Kept>) {
     let _ = rustls::crypto::aws_lc_rs::default_provider().install_default();
     let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
     let address = listener.local_addr().unwrap();
@@ -65,6 +69,7 @@ async fn start(implicit_tls: bool, max_connections_per_ip: usize) -> (SocketAddr
         tls: Some(acceptor()),
         implicit_tls,
         max_connections_per_ip,
+        max_connections_per_ip_per_minute: per_minute,
         idle_timeout: Duration::from_secs(5),
     };
     tokio::spawn(serve(listener, config, Arc::new(Policy), kept.clone()));
@@ -129,4 +134,19 @@ async fn connections_over_the_per_address_limit_are_turned_away() {
     let mut greeting = String::new();
     again.read_line(&mut greeting).await.unwrap();
     assert!(greeting.starts_with("220 "), "{greeting}");
+}
+
+#[tokio::test]
+async fn an_address_opening_connections_in_a_loop_is_slowed_down() {
+    let (address, _) = start_with(false, 10, 3).await;
+    for n in 0..4 {
+        let mut reader = BufReader::new(TcpStream::connect(address).await.unwrap());
+        let mut greeting = String::new();
+        reader.read_line(&mut greeting).await.unwrap();
+        if n < 3 {
+            assert!(greeting.starts_with("220 "), "connection {n}: {greeting}");
+        } else {
+            assert!(greeting.starts_with("421 4.7.0") && greeting.contains("this minute"), "{greeting}");
+        }
+    }
 }

@@ -296,7 +296,10 @@ fn postfix_without_a_dsn_part_lists_each_recipient_with_its_folded_reply() {
         report.recipients.iter().map(|r| (r.recipient.as_deref(), r.action, r.status.as_deref())).collect();
     assert_eq!(
         outcomes,
-        [(Some("ghost@example.org"), Action::Failed, Some("5.1.1")), (Some("full@example.org"), Action::Failed, Some("5.2.2"))]
+        [
+            (Some("ghost@example.org"), Action::Failed, Some("5.1.1")),
+            (Some("full@example.org"), Action::Failed, Some("5.2.2"))
+        ]
     );
     assert_eq!(
         report.recipients[1].diagnostic.as_deref(),
@@ -313,7 +316,10 @@ fn yahoo_complaint_is_abuse_with_its_envelope() {
     assert_eq!(report.feedback_type, "abuse");
     assert_eq!(report.user_agent.as_deref(), Some("Yahoo!-Mail-Feedback/2.0"));
     assert_eq!(report.version.as_deref(), Some("0.1"));
-    assert_eq!(report.original_mail_from.as_deref(), Some("bounces+0190a1b2-7c3d-7e4f-8a5b-00000000000f@send.acme.dev"));
+    assert_eq!(
+        report.original_mail_from.as_deref(),
+        Some("bounces+0190a1b2-7c3d-7e4f-8a5b-00000000000f@send.acme.dev")
+    );
     assert_eq!(report.original_rcpt_to, ["reader@yahoo.com"]);
     assert_eq!(report.arrival_date.as_deref(), Some("Sun, 07 Jul 2024 18:30:00 +0000"));
     assert_eq!(report.source_ip.as_deref(), Some("203.0.113.10"));
@@ -464,7 +470,9 @@ fn assert_invariants(report: &Report) {
     };
     if let Some(original) = original {
         assert!(original.headers.len() <= MAX_HEADERS);
-        assert!(original.headers.iter().all(|(name, value)| name.len() <= MAX_FIELD_LEN && value.len() <= MAX_FIELD_LEN));
+        assert!(
+            original.headers.iter().all(|(name, value)| name.len() <= MAX_FIELD_LEN && value.len() <= MAX_FIELD_LEN)
+        );
         assert!(original.message_id.as_ref().is_none_or(|id| !id.starts_with('<') && !id.ends_with('>')));
     }
 }
@@ -572,8 +580,11 @@ const FIELD_NAMES: [&str; 12] = [
 /// without types, blank lines, folds and garbage.
 fn status_line() -> impl Strategy<Value = String> {
     let name = prop_oneof![
-        (prop::sample::select(FIELD_NAMES.as_slice()), any::<bool>())
-            .prop_map(|(name, upper)| if upper { name.to_uppercase() } else { name.to_lowercase() }),
+        (prop::sample::select(FIELD_NAMES.as_slice()), any::<bool>()).prop_map(|(name, upper)| if upper {
+            name.to_uppercase()
+        } else {
+            name.to_lowercase()
+        }),
         "[!-9;-<>-~]{1,20}",
     ];
     let value = prop_oneof![
@@ -592,7 +603,8 @@ fn status_line() -> impl Strategy<Value = String> {
 
 /// One generated recipient: address, action, status and the words of its diagnostic.
 fn recipient() -> impl Strategy<Value = (String, Action, String, Vec<String>)> {
-    const ACTIONS: [Action; 5] = [Action::Failed, Action::Delayed, Action::Delivered, Action::Relayed, Action::Expanded];
+    const ACTIONS: [Action; 5] =
+        [Action::Failed, Action::Delayed, Action::Delivered, Action::Relayed, Action::Expanded];
     (
         "[a-z0-9._+-]{1,12}@[a-z0-9-]{1,10}\\.(com|example|dev)",
         prop::sample::select(ACTIONS.as_slice()),

@@ -258,6 +258,7 @@ impl TestApp {
             hostname: "mx.postline.test".into(),
             max_message_bytes: 2 * 1024 * 1024,
             max_connections_per_ip: 20,
+            max_connections_per_ip_per_minute: 10_000,
             tls: Some(postline::inbound::tls::self_signed("mx.postline.test").expect("certificate")),
             authenticator: Some(authenticator),
         };
@@ -268,16 +269,22 @@ impl TestApp {
     /// Starts an SMTP submission listener on a loopback port (self-signed
     /// certificate; STARTTLS, or implicit TLS for `implicit_tls`) and returns its address.
     pub async fn start_submission(&self, implicit_tls: bool) -> SocketAddr {
+        self.start_submission_limited(implicit_tls, 1000).await
+    }
+
+    /// Like [`TestApp::start_submission`], allowing `per_second` messages per API key.
+    pub async fn start_submission_limited(&self, implicit_tls: bool, per_second: u32) -> SocketAddr {
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind SMTP");
         let address = listener.local_addr().expect("address");
         let settings = postline::inbound::SubmissionSettings {
             hostname: "smtp.postline.test".into(),
             max_message_bytes: 2 * 1024 * 1024,
             max_connections_per_ip: 20,
+            max_connections_per_ip_per_minute: 10_000,
             tls: postline::inbound::tls::self_signed("smtp.postline.test").expect("certificate"),
             implicit_tls,
             auth_without_tls: false,
-            rate_limit: 1000,
+            rate_limit: per_second,
         };
         tokio::spawn(postline::inbound::serve_submission(listener, self.app.postline.clone(), settings));
         address

@@ -61,6 +61,7 @@ pub struct FileConfig {
     pub smtp_tls_key: Option<PathBuf>,
     pub smtp_max_message_bytes: Option<usize>,
     pub smtp_max_connections_per_ip: Option<usize>,
+    pub smtp_max_connections_per_ip_per_minute: Option<usize>,
     pub submission_listen: Option<String>,
     pub submissions_listen: Option<String>,
     pub submission_auth_without_tls: Option<bool>,
@@ -166,6 +167,9 @@ pub struct Overrides {
     /// Simultaneous inbound connections from one address [env: POSTLINE_SMTP_MAX_CONNECTIONS_PER_IP] [default: 20]
     #[arg(long, env = "POSTLINE_SMTP_MAX_CONNECTIONS_PER_IP", global = true, hide_env = true)]
     pub smtp_max_connections_per_ip: Option<usize>,
+    /// New inbound connections from one address per minute [env: POSTLINE_SMTP_MAX_CONNECTIONS_PER_IP_PER_MINUTE] [default: 600]
+    #[arg(long, env = "POSTLINE_SMTP_MAX_CONNECTIONS_PER_IP_PER_MINUTE", global = true, hide_env = true)]
+    pub smtp_max_connections_per_ip_per_minute: Option<usize>,
     /// Address for SMTP submission with STARTTLS, e.g. 0.0.0.0:587 [env: POSTLINE_SUBMISSION_LISTEN] [default: off]
     #[arg(long, env = "POSTLINE_SUBMISSION_LISTEN", global = true, hide_env = true)]
     pub submission_listen: Option<String>,
@@ -222,6 +226,7 @@ pub struct SmtpInbound {
     pub tls_files: Option<(PathBuf, PathBuf)>,
     pub max_message_bytes: usize,
     pub max_connections_per_ip: usize,
+    pub max_connections_per_ip_per_minute: usize,
 }
 
 fn smtp_inbound(overrides: &Overrides, file: &FileConfig) -> anyhow::Result<Option<SmtpInbound>> {
@@ -266,6 +271,11 @@ fn smtp_inbound(overrides: &Overrides, file: &FileConfig) -> anyhow::Result<Opti
             .or(file.smtp_max_connections_per_ip)
             .unwrap_or(20)
             .clamp(1, 10_000),
+        max_connections_per_ip_per_minute: overrides
+            .smtp_max_connections_per_ip_per_minute
+            .or(file.smtp_max_connections_per_ip_per_minute)
+            .unwrap_or(600)
+            .clamp(1, 1_000_000),
     }))
 }
 

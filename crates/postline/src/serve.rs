@@ -108,6 +108,7 @@ async fn start_inbound(
             hostname: config.hostname.clone(),
             max_message_bytes: smtp.max_message_bytes,
             max_connections_per_ip: smtp.max_connections_per_ip,
+            max_connections_per_ip_per_minute: smtp.max_connections_per_ip_per_minute,
             tls: Some(tls.clone()),
             authenticator: Some(authenticator),
         };
@@ -126,6 +127,7 @@ async fn start_inbound(
             hostname: config.hostname.clone(),
             max_message_bytes: smtp.max_message_bytes,
             max_connections_per_ip: smtp.max_connections_per_ip,
+            max_connections_per_ip_per_minute: smtp.max_connections_per_ip_per_minute,
             tls: tls.clone(),
             implicit_tls,
             auth_without_tls: smtp.auth_without_tls,

@@ -112,3 +112,73 @@ async fn dkim_signatures_verify_with_an_independent_verifier_after_delivery_to_a
         assert!(signed.contains(&"list-unsubscribe") && signed.contains(&"list-unsubscribe-post"), "{result}");
     }
 }
+
+/// Runs `interop/smtp_client.py` (Python's smtplib) with `args`; its one-line verdict.
+async fn smtplib(python: &std::path::Path, args: &[&str]) -> String {
+    let output = tokio::process::Command::new(python)
+        .arg(interop_dir().join("smtp_client.py"))
+        .args(args)
+        .output()
+        .await
+        .expect("run smtplib");
+    let stdout = String::from_utf8_lossy(&output.stdout).trim().to_string();
+    assert!(output.status.success(), "smtplib failed: {stdout}\n{}", String::from_utf8_lossy(&output.stderr));
+    stdout
+}
+
+/// Python's smtplib, an independent client: submits with AUTH over STARTTLS and over
+/// implicit TLS (accepted like `POST /emails`), and delivers to the inbound server as
+/// a sending MTA would (stored for a receiving domain, refused for anyone else's,
+/// authenticated or not: no open relay).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn python_smtplib_submits_with_auth_and_delivers_to_the_inbound_server() {
+    let python = interop_dir().join(".venv/bin/python");
+    if !python.exists() {
+        assert!(
+            std::env::var("POSTLINE_REQUIRE_EXTERNAL_TESTS").as_deref() != Ok("1"),
+            "the interop peers are not installed; run scripts/test"
+        );
+        eprintln!("interop peers not installed; skipping (scripts/test installs them)");
+        return;
+    }
+    let app = TestApp::start(Backend::Sqlite).await;
+    app.verified_domain("acme.dev").await;
+    app.receiving_domain("inbound.acme.dev").await;
+    let starttls = app.start_submission(false).await.port().to_string();
+    let implicit = app.start_submission(true).await.port().to_string();
+    let inbound = app.start_inbound().await.port().to_string();
+    let key = app.key.clone();
+
+    let submit = |port: &str, mode: &str, password: &str, from: &str, subject: &str| {
+        let args =
+            ["submit", "127.0.0.1", port, mode, password, from, "customer@acme-customer.io", subject].map(String::from);
+        let python = python.clone();
+        async move { smtplib(&python, &args.iter().map(String::as_str).collect::<Vec<_>>()).await }
+    };
+    assert_eq!(submit(&starttls, "starttls", &key, "billing@acme.dev", "over STARTTLS").await, "ok");
+    assert_eq!(submit(&implicit, "tls", &key, "billing@acme.dev", "over TLS").await, "ok");
+    let bad_key = submit(&starttls, "starttls", "re_wrong_key_000000000", "billing@acme.dev", "x").await;
+    assert!(bad_key.starts_with("refused 535"), "{bad_key}");
+    let foreign = submit(&starttls, "starttls", &key, "ceo@gmail.com", "spoofed").await;
+    assert!(foreign.starts_with("refused 550"), "an unverified sender is refused even with a key: {foreign}");
+
+    let emails = app.get("/emails").await.expect(200)["data"].clone();
+    let mut subjects: Vec<&str> = emails.as_array().unwrap().iter().map(|e| e["subject"].as_str().unwrap()).collect();
+    subjects.sort();
+    assert_eq!(subjects, ["over STARTTLS", "over TLS"]);
+    let id = emails[0]["id"].as_str().unwrap();
+    let attachments = app.get(&format!("/emails/{id}/attachments")).await.expect(200)["data"].clone();
+    assert_eq!(attachments[0]["filename"], "report.pdf");
+
+    let deliver = |to: &str| {
+        let args = ["deliver", "127.0.0.1", &inbound, "someone@sender.example", to, "hello"].map(String::from);
+        let python = python.clone();
+        async move { smtplib(&python, &args.iter().map(String::as_str).collect::<Vec<_>>()).await }
+    };
+    assert_eq!(deliver("support@inbound.acme.dev").await, "ok");
+    let relay = deliver("victim@gmail.com").await;
+    assert!(relay.starts_with("refused 550"), "no open relay: {relay}");
+    let received = app.get("/emails/receiving").await.expect(200)["data"].clone();
+    assert_eq!(received.as_array().unwrap().len(), 1);
+    assert_eq!(received[0]["to"], json!(["support@inbound.acme.dev"]));
+}

@@ -82,7 +82,10 @@ fn recipient_on(line: &str) -> Option<String> {
     if let Some(bracketed) = line.strip_prefix('<') {
         let (address, rest) = bracketed.split_once('>')?;
         let rest = rest.trim_start();
-        return (rest.is_empty() || rest.starts_with(':')).then(|| address.trim()).filter(|a| is_address(a)).map(str::to_owned);
+        return (rest.is_empty() || rest.starts_with(':'))
+            .then(|| address.trim())
+            .filter(|a| is_address(a))
+            .map(str::to_owned);
     }
     let (address, rest) = line.split_once(char::is_whitespace).unwrap_or((line, ""));
     let address = address.strip_suffix(':').unwrap_or(address);

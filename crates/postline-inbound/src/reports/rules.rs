@@ -168,7 +168,8 @@ pub(super) fn classify(message: &Message<'_>, reverse_path: Option<&str>) -> Opt
         })
         .collect();
     let quoted = text.get(cut..).map(|rest| rest.split_once('\n').map_or("", |(_, after)| after));
-    let original = parts::original_after(message, 0).or_else(|| quoted.and_then(|q| original::from_headers(q.as_bytes())));
+    let original =
+        parts::original_after(message, 0).or_else(|| quoted.and_then(|q| original::from_headers(q.as_bytes())));
     Some(DeliveryReport {
         structured: false,
         reporting_mta: None,

@@ -23,6 +23,7 @@ pub struct InboundSettings {
     pub hostname: String,
     pub max_message_bytes: usize,
     pub max_connections_per_ip: usize,
+    pub max_connections_per_ip_per_minute: usize,
     pub tls: Option<tokio_rustls::TlsAcceptor>,
     /// `None` records no SPF/DKIM/DMARC results.
     pub authenticator: Option<Authenticator>,
@@ -41,6 +42,7 @@ pub async fn serve(listener: TcpListener, postline: Postline, settings: InboundS
         tls: settings.tls,
         implicit_tls: false,
         max_connections_per_ip: settings.max_connections_per_ip,
+        max_connections_per_ip_per_minute: settings.max_connections_per_ip_per_minute,
         idle_timeout: Duration::from_secs(300),
     };
     let policy = Arc::new(policy::RoutePolicy(postline.clone()));
@@ -55,12 +57,13 @@ pub struct SubmissionSettings {
     pub hostname: String,
     pub max_message_bytes: usize,
     pub max_connections_per_ip: usize,
+    pub max_connections_per_ip_per_minute: usize,
     pub tls: tokio_rustls::TlsAcceptor,
     /// Port 465: every connection starts in TLS.
     pub implicit_tls: bool,
     /// Offer AUTH before STARTTLS (only sensible on loopback).
     pub auth_without_tls: bool,
-    /// Submissions per second per team.
+    /// Submissions per second per API key.
     pub rate_limit: u32,
 }
 
@@ -85,6 +88,7 @@ pub async fn serve_submission(
         tls: Some(settings.tls),
         implicit_tls: settings.implicit_tls,
         max_connections_per_ip: settings.max_connections_per_ip,
+        max_connections_per_ip_per_minute: settings.max_connections_per_ip_per_minute,
         idle_timeout: Duration::from_secs(300),
     };
     let policy = Arc::new(submission::SubmissionPolicy(postline.clone()));

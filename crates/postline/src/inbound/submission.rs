@@ -14,6 +14,7 @@ use postline_core::{
     Error, Postline,
     emails::address::{parse_mailbox, valid_address},
     idempotency::{Begin, IdempotencyKey, fingerprint},
+    ids::ApiKeyId,
     receiving::ParsedMessage,
 };
 use postline_inbound::{Envelope, MessageSink, Recipients, Reply, Verdict};
@@ -61,8 +62,8 @@ impl Recipients for SubmissionPolicy {
 /// Turns each submitted message into an accepted email.
 pub struct SubmissionSink {
     pub postline: Postline,
-    /// Per team, shared with nothing else: submissions have their own budget.
-    pub limiter: Arc<RateLimiter>,
+    /// Per API key: each key has its own submission budget, apart from the API's.
+    pub limiter: Arc<RateLimiter<ApiKeyId>>,
 }
 
 #[async_trait::async_trait]
@@ -75,7 +76,7 @@ impl MessageSink for SubmissionSink {
             .await
             .map_err(refusal)?
             .ok_or_else(|| Reply::new(535, "5.7.8", "The API key is no longer valid"))?;
-        if !self.limiter.check(principal.team_id).allowed {
+        if !self.limiter.check(principal.key_id).allowed {
             return Err(Reply::new(451, "4.7.0", "Rate limit exceeded; try again in a second"));
         }
         let parsed = crate::inbound::parse::parse(&envelope.message);

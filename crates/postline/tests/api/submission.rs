@@ -14,6 +14,7 @@ use crate::{delivery::app_with, receiving::Smtp};
 backend_tests!(
     a_submitted_message_is_accepted_like_the_api_and_delivered,
     bad_keys_foreign_senders_and_restricted_keys_are_refused_with_the_reason,
+    each_key_has_its_own_submission_rate_limit,
 );
 
 fn message(from: &str, to: &[&str], body: &str) -> Message<'static> {
@@ -123,4 +124,28 @@ async fn bad_keys_foreign_senders_and_restricted_keys_are_refused_with_the_reaso
     let listed = emails(&app).await;
     assert_eq!(listed.len(), 1);
     assert_eq!(listed[0]["subject"], "allowed");
+}
+
+async fn each_key_has_its_own_submission_rate_limit(app: TestApp) {
+    let sink = SmtpSink::start().await;
+    let app = app_with(app.backend, &sink, |_| {}).await;
+    let address = app.start_submission_limited(false, 1).await;
+    let mut smtp = client(address, false, &app.key).await.unwrap();
+    let body = "From: billing@acme.dev\r\nTo: bob@acme-customer.io\r\nSubject: burst\r\n\r\nhi\r\n";
+    let mut refused = Vec::new();
+    for _ in 0..5 {
+        if let Err(error) = smtp.send(message("billing@acme.dev", &["bob@acme-customer.io"], body)).await {
+            refused.push(error.to_string());
+        }
+    }
+    // Five messages take well under a second: at most two one-second windows.
+    assert!(refused.len() >= 3, "{refused:?}");
+    assert!(refused.iter().all(|e| e.contains("451")), "rate limits are temporary: {refused:?}");
+    assert_eq!(emails(&app).await.len(), 5 - refused.len(), "refused messages are not accepted");
+    let other = app.key_with("sending_access").await;
+    let mut fresh = client(address, false, &other).await.unwrap();
+    fresh
+        .send(message("billing@acme.dev", &["bob@acme-customer.io"], body))
+        .await
+        .expect("another key has its own budget");
 }
