@@ -1,4 +1,5 @@
-//! Inbound SMTP: the session every receiving connection runs (issue 10).
+//! Inbound SMTP: the session every receiving and submission connection runs, and
+//! the protocol knowledge around it that has no Postline knowledge.
 //!
 //! [`Session`] is the protocol as a state machine over bytes: it never touches a
 //! socket, so every verb and error path is tested in memory, and the listeners
@@ -9,13 +10,18 @@
 //!
 //! Which recipients are accepted is the caller's [`Recipients`] policy (receiving
 //! domains, Postline's bounce addresses); everything else is refused, so there is no
-//! open relay. One file per verb under [`verbs`], in the style of Stalwart's
-//! `inbound/`.
+//! open relay; on submission ports the same policy checks AUTH credentials. One file
+//! per verb under [`verbs`], in the style of Stalwart's `inbound/`.
+//!
+//! Also here: [`authenticate`] (SPF, DKIM and DMARC of received mail, by
+//! `mail-auth`), [`reports`] (delivery status notifications and feedback-loop
+//! complaints read from messages) and [`proxy`] (the PROXY protocol header).
 
 pub mod authenticate;
 pub mod listener;
-pub mod reports;
+pub mod proxy;
 mod reply;
+pub mod reports;
 mod session;
 pub mod verbs;
 

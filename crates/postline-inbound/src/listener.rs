@@ -1,7 +1,8 @@
 //! The TCP side: accepts connections, moves bytes between the socket and a
 //! [`Session`], upgrades to TLS on STARTTLS (or starts in TLS for implicit-TLS
 //! ports), stores each message through the [`MessageSink`] before the `250`, and
-//! keeps every connection inside its limits (per-IP connection cap, idle timeout).
+//! keeps every connection inside its limits (per-IP connection cap and rate, idle
+//! timeout); behind a load balancer, the PROXY protocol names the real client.
 
 use std::{
     collections::HashMap,
@@ -41,7 +42,13 @@ pub struct ListenerConfig {
     pub max_connections_per_ip_per_minute: usize,
     /// How long to wait for the client's next bytes (RFC 5321 §4.5.3.2 asks for 5 min).
     pub idle_timeout: Duration,
+    /// Every connection starts with a PROXY protocol header (v1 or v2) naming the
+    /// real client: only behind a load balancer that sends one.
+    pub proxy_protocol: bool,
 }
+
+/// How long a balancer has to send the PROXY header.
+const PROXY_HEADER_WAIT: Duration = Duration::from_secs(10);
 
 /// Connections open per client address, released when a connection ends, and
 /// connections opened per address in the current minute.
@@ -109,14 +116,24 @@ pub async fn serve(
         let _ = stream.set_nodelay(true);
         let (config, policy, sink, counts) = (config.clone(), policy.clone(), sink.clone(), counts.clone());
         tokio::spawn(async move {
+            let mut stream = stream;
+            let peer = if config.proxy_protocol {
+                // Behind a load balancer: the client's address comes first. A
+                // connection without a valid header is dropped without a word.
+                match tokio::time::timeout(PROXY_HEADER_WAIT, crate::proxy::read_header(&mut stream)).await {
+                    Ok(Ok(crate::proxy::Source::Client(client))) => client,
+                    Ok(Ok(crate::proxy::Source::Local)) => peer,
+                    _ => return,
+                }
+            } else {
+                peer
+            };
             if !counts.admit(peer.ip(), config.max_connections_per_ip_per_minute) {
-                let mut stream = stream;
                 let slow = Reply::new(421, "4.7.0", "Too many connections from your address this minute; slow down");
                 let _ = stream.write_all(slow.to_wire().as_bytes()).await;
                 return;
             }
             let Some(_slot) = counts.take(peer.ip(), config.max_connections_per_ip) else {
-                let mut stream = stream;
                 let busy = Reply::new(421, "4.7.0", "Too many connections from your address; try again later");
                 let _ = stream.write_all(busy.to_wire().as_bytes()).await;
                 return;

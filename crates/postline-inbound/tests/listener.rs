@@ -32,12 +32,14 @@ impl Recipients for Policy {
 #[derive(Default)]
 struct Kept {
     messages: Mutex<Vec<Envelope>>,
+    peers: Mutex<Vec<SocketAddr>>,
 }
 
 #[async_trait::async_trait]
 impl MessageSink for Kept {
-    async fn store(&self, envelope: Envelope, _peer: SocketAddr) -> Result<(), postline_inbound::Reply> {
+    async fn store(&self, envelope: Envelope, peer: SocketAddr) -> Result<(), postline_inbound::Reply> {
         self.messages.lock().unwrap().push(envelope);
+        self.peers.lock().unwrap().push(peer);
         Ok(())
     }
 }
@@ -56,10 +58,15 @@ fn acceptor() -> TlsAcceptor {
 }
 
 async fn start(implicit_tls: bool, max_connections_per_ip: usize) -> (SocketAddr, Arc<Kept>) {
-    start_with(implicit_tls, max_connections_per_ip, 1000).await
+    start_with(implicit_tls, max_connections_per_ip, 1000, false).await
 }
 
-async fn start_with(implicit_tls: bool, max_connections_per_ip: usize, per_minute: usize) -> (SocketAddr, Arc<Kept>) {
+async fn start_with(
+    implicit_tls: bool,
+    max_connections_per_ip: usize,
+    per_minute: usize,
+    proxy_protocol: bool,
+) -> (SocketAddr, Arc<Kept>) {
     let _ = rustls::crypto::aws_lc_rs::default_provider().install_default();
     let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
     let address = listener.local_addr().unwrap();
@@ -71,6 +78,7 @@ async fn start_with(implicit_tls: bool, max_connections_per_ip: usize, per_minut
         max_connections_per_ip,
         max_connections_per_ip_per_minute: per_minute,
         idle_timeout: Duration::from_secs(5),
+        proxy_protocol,
     };
     tokio::spawn(serve(listener, config, Arc::new(Policy), kept.clone()));
     (address, kept)
@@ -138,7 +146,7 @@ async fn connections_over_the_per_address_limit_are_turned_away() {
 
 #[tokio::test]
 async fn an_address_opening_connections_in_a_loop_is_slowed_down() {
-    let (address, _) = start_with(false, 10, 3).await;
+    let (address, _) = start_with(false, 10, 3, false).await;
     for n in 0..4 {
         let mut reader = BufReader::new(TcpStream::connect(address).await.unwrap());
         let mut greeting = String::new();
@@ -149,4 +157,41 @@ async fn an_address_opening_connections_in_a_loop_is_slowed_down() {
             assert!(greeting.starts_with("421 4.7.0") && greeting.contains("this minute"), "{greeting}");
         }
     }
+}
+
+#[tokio::test]
+async fn behind_a_balancer_the_proxy_header_names_the_client_and_is_required() {
+    let (address, kept) = start_with(false, 10, 1000, true).await;
+    let mut stream = TcpStream::connect(address).await.unwrap();
+    stream.write_all(b"PROXY TCP4 203.0.113.7 10.0.0.1 51234 25\r\n").await.unwrap();
+    let mut reader = BufReader::new(stream);
+    let mut line = String::new();
+    reader.read_line(&mut line).await.unwrap();
+    assert!(line.starts_with("220 "), "{line}");
+    reader
+        .get_mut()
+        .write_all(b"EHLO lb\r\nMAIL FROM:<a@example.org>\r\nRCPT TO:<x@inbound.acme.dev>\r\nDATA\r\n")
+        .await
+        .unwrap();
+    loop {
+        line.clear();
+        reader.read_line(&mut line).await.unwrap();
+        if line.starts_with("354") {
+            break;
+        }
+    }
+    reader.get_mut().write_all(b"Subject: via balancer\r\n\r\nhi\r\n.\r\n").await.unwrap();
+    line.clear();
+    reader.read_line(&mut line).await.unwrap();
+    assert!(line.starts_with("250 "), "{line}");
+    assert_eq!(kept.peers.lock().unwrap().clone(), ["203.0.113.7:51234".parse::<SocketAddr>().unwrap()]);
+
+    // Without the header the connection is closed without a greeting.
+    let mut bare = TcpStream::connect(address).await.unwrap();
+    bare.write_all(b"EHLO sneaky\r\n").await.unwrap();
+    let mut rest = Vec::new();
+    let read =
+        tokio::time::timeout(Duration::from_secs(5), tokio::io::AsyncReadExt::read_to_end(&mut bare, &mut rest)).await;
+    assert!(read.is_ok(), "closed, not left hanging");
+    assert!(rest.is_empty(), "no greeting: {:?}", String::from_utf8_lossy(&rest));
 }

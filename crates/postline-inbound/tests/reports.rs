@@ -390,6 +390,26 @@ fn a_null_sender_lets_unusual_wording_count_as_a_bounce() {
     assert_eq!(report.recipients[0].status.as_deref(), Some("5.1.1"));
 }
 
+#[test]
+fn a_dsn_with_an_unreadable_status_part_falls_back_to_its_wording() {
+    let raw = "From: MAILER-DAEMON@mx.example.org (Mail Delivery System)\r\nSubject: Undelivered Mail Returned to \
+               Sender\r\nContent-Type: multipart/report; report-type=delivery-status; boundary=b\r\n\r\n--b\r\n\
+               Content-Type: text/plain\r\n\r\n<ghost@example.org>: host mx.example.org[192.0.2.1] said: 550 5.1.1 \
+               User unknown\r\n--b\r\nContent-Type: message/delivery-status\r\n\r\nReporting-MTA: dns; \
+               mx.example.org\r\n\r\nGarbled: yes\r\n--b--\r\n";
+    let Some(Report::Delivery(report)) = parse_report(raw.as_bytes()) else { panic!("a bounce") };
+    assert!(!report.structured, "the recipients come from the wording");
+    assert_eq!(report.reporting_mta.as_deref(), Some("mx.example.org"), "the status part's fields are kept");
+    assert_only_recipient(
+        &report,
+        "ghost@example.org",
+        Action::Failed,
+        Some("5.1.1"),
+        Some(550),
+        "host mx.example.org[192.0.2.1] said: 550 5.1.1 User unknown",
+    );
+}
+
 /// `inner` attached to a plain message as `message/rfc822`, `levels` times.
 fn forwarded(inner: &[u8], levels: usize) -> Vec<u8> {
     (0..levels).fold(inner.to_vec(), |message, level| {

@@ -259,6 +259,7 @@ impl TestApp {
             max_message_bytes: 2 * 1024 * 1024,
             max_connections_per_ip: 20,
             max_connections_per_ip_per_minute: 10_000,
+            proxy_protocol: false,
             tls: Some(postline::inbound::tls::self_signed("mx.postline.test").expect("certificate")),
             authenticator: Some(authenticator),
         };
@@ -281,6 +282,7 @@ impl TestApp {
             max_message_bytes: 2 * 1024 * 1024,
             max_connections_per_ip: 20,
             max_connections_per_ip_per_minute: 10_000,
+            proxy_protocol: false,
             tls: postline::inbound::tls::self_signed("smtp.postline.test").expect("certificate"),
             implicit_tls,
             auth_without_tls: false,

@@ -62,6 +62,7 @@ pub struct FileConfig {
     pub smtp_max_message_bytes: Option<usize>,
     pub smtp_max_connections_per_ip: Option<usize>,
     pub smtp_max_connections_per_ip_per_minute: Option<usize>,
+    pub smtp_proxy_protocol: Option<bool>,
     pub submission_listen: Option<String>,
     pub submissions_listen: Option<String>,
     pub submission_auth_without_tls: Option<bool>,
@@ -170,6 +171,9 @@ pub struct Overrides {
     /// New inbound connections from one address per minute [env: POSTLINE_SMTP_MAX_CONNECTIONS_PER_IP_PER_MINUTE] [default: 600]
     #[arg(long, env = "POSTLINE_SMTP_MAX_CONNECTIONS_PER_IP_PER_MINUTE", global = true, hide_env = true)]
     pub smtp_max_connections_per_ip_per_minute: Option<usize>,
+    /// SMTP connections start with a PROXY protocol header (v1/v2) from a load balancer [env: POSTLINE_SMTP_PROXY_PROTOCOL] [default: false]
+    #[arg(long, env = "POSTLINE_SMTP_PROXY_PROTOCOL", global = true, hide_env = true)]
+    pub smtp_proxy_protocol: Option<bool>,
     /// Address for SMTP submission with STARTTLS, e.g. 0.0.0.0:587 [env: POSTLINE_SUBMISSION_LISTEN] [default: off]
     #[arg(long, env = "POSTLINE_SUBMISSION_LISTEN", global = true, hide_env = true)]
     pub submission_listen: Option<String>,
@@ -227,6 +231,7 @@ pub struct SmtpInbound {
     pub max_message_bytes: usize,
     pub max_connections_per_ip: usize,
     pub max_connections_per_ip_per_minute: usize,
+    pub proxy_protocol: bool,
 }
 
 fn smtp_inbound(overrides: &Overrides, file: &FileConfig) -> anyhow::Result<Option<SmtpInbound>> {
@@ -276,6 +281,7 @@ fn smtp_inbound(overrides: &Overrides, file: &FileConfig) -> anyhow::Result<Opti
             .or(file.smtp_max_connections_per_ip_per_minute)
             .unwrap_or(600)
             .clamp(1, 1_000_000),
+        proxy_protocol: overrides.smtp_proxy_protocol.or(file.smtp_proxy_protocol).unwrap_or(false),
     }))
 }
 

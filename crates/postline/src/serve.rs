@@ -109,6 +109,7 @@ async fn start_inbound(
             max_message_bytes: smtp.max_message_bytes,
             max_connections_per_ip: smtp.max_connections_per_ip,
             max_connections_per_ip_per_minute: smtp.max_connections_per_ip_per_minute,
+            proxy_protocol: smtp.proxy_protocol,
             tls: Some(tls.clone()),
             authenticator: Some(authenticator),
         };
@@ -128,6 +129,7 @@ async fn start_inbound(
             max_message_bytes: smtp.max_message_bytes,
             max_connections_per_ip: smtp.max_connections_per_ip,
             max_connections_per_ip_per_minute: smtp.max_connections_per_ip_per_minute,
+            proxy_protocol: smtp.proxy_protocol,
             tls: tls.clone(),
             implicit_tls,
             auth_without_tls: smtp.auth_without_tls,

@@ -2,11 +2,11 @@
 //! spam complaints, read from the raw message that arrived at a bounce address.
 //!
 //! Three readers, tried in this order:
-//! - [`dsn`]: RFC 3464 delivery status notifications (and RFC 6533's global
+//! - `dsn`: RFC 3464 delivery status notifications (and RFC 6533's global
 //!   form), the structured bounces most MTAs send;
-//! - [`arf`]: RFC 5965 feedback reports (complaints), including the Microsoft
+//! - `arf`: RFC 5965 feedback reports (complaints), including the Microsoft
 //!   JMRP variants;
-//! - [`rules`]: bounces with no machine-readable part (qmail, Exim, Exchange,
+//! - `rules`: bounces with no machine-readable part (qmail, Exim, Exchange,
 //!   Yahoo, old Gmail, Postfix without a DSN), classified by their wording.
 //!
 //! Everything else — ordinary mail, out-of-office replies, read receipts (MDN) —
@@ -16,8 +16,8 @@
 //! The input is hostile by assumption. Nothing here panics, every list and field
 //! is capped ([`MAX_RECIPIENTS`], [`MAX_FIELD_LEN`], [`MAX_HEADERS`]) and a
 //! report forwarded inside other messages is looked for in at most [`MAX_DEPTH`]
-//! levels of them. MIME structure and decoding are `mail-parser`'s; the field blocks inside
-//! report parts are read here ([`fields`]).
+//! levels of them. MIME structure and decoding are `mail-parser`'s; the field
+//! blocks inside report parts are read here (`fields`).
 
 mod arf;
 mod codes;
@@ -163,9 +163,14 @@ pub fn parse_report_from(raw: &[u8], reverse_path: Option<&str>) -> Option<Repor
     let message = MessageParser::new().parse(raw)?;
     if let Some(report) = structured(&message, 0) {
         return match report {
-            Report::Delivery(dsn) if dsn.recipients.is_empty() => {
+            Report::Delivery(mut dsn) if dsn.recipients.is_empty() => {
                 // An unreadable status part: the human-readable part may still say who.
-                Some(Report::Delivery(rules::classify(&message, reverse_path).unwrap_or(dsn)))
+                if let Some(prose) = rules::classify(&message, reverse_path) {
+                    dsn.structured = false;
+                    dsn.recipients = prose.recipients;
+                    dsn.original = dsn.original.or(prose.original);
+                }
+                Some(Report::Delivery(dsn))
             }
             report => Some(report),
         };

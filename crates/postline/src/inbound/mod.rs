@@ -24,6 +24,8 @@ pub struct InboundSettings {
     pub max_message_bytes: usize,
     pub max_connections_per_ip: usize,
     pub max_connections_per_ip_per_minute: usize,
+    /// Connections start with a PROXY protocol header (behind a load balancer).
+    pub proxy_protocol: bool,
     pub tls: Option<tokio_rustls::TlsAcceptor>,
     /// `None` records no SPF/DKIM/DMARC results.
     pub authenticator: Option<Authenticator>,
@@ -44,6 +46,7 @@ pub async fn serve(listener: TcpListener, postline: Postline, settings: InboundS
         max_connections_per_ip: settings.max_connections_per_ip,
         max_connections_per_ip_per_minute: settings.max_connections_per_ip_per_minute,
         idle_timeout: Duration::from_secs(300),
+        proxy_protocol: settings.proxy_protocol,
     };
     let policy = Arc::new(policy::RoutePolicy(postline.clone()));
     let sink =
@@ -58,6 +61,8 @@ pub struct SubmissionSettings {
     pub max_message_bytes: usize,
     pub max_connections_per_ip: usize,
     pub max_connections_per_ip_per_minute: usize,
+    /// Connections start with a PROXY protocol header (behind a load balancer).
+    pub proxy_protocol: bool,
     pub tls: tokio_rustls::TlsAcceptor,
     /// Port 465: every connection starts in TLS.
     pub implicit_tls: bool,
@@ -90,6 +95,7 @@ pub async fn serve_submission(
         max_connections_per_ip: settings.max_connections_per_ip,
         max_connections_per_ip_per_minute: settings.max_connections_per_ip_per_minute,
         idle_timeout: Duration::from_secs(300),
+        proxy_protocol: settings.proxy_protocol,
     };
     let policy = Arc::new(submission::SubmissionPolicy(postline.clone()));
     let limiter = Arc::new(postline_api::rate_limit::RateLimiter::new(settings.rate_limit));
