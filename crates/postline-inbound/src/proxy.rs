@@ -153,7 +153,9 @@ mod tests {
         assert_eq!(input, b"EHLO y\r\n");
         let mut none: &[u8] = b"EHLO client\r\n";
         assert!(read_header(&mut none).await.is_err(), "without a header the connection is refused");
-        let mut endless: &[u8] = &[b'P', b'R', b'O', b'X', b'Y', b' ', b'a', b'a', b'a', b'a', b'a', b'a', b'a', b'a'];
-        assert!(read_header(&mut endless).await.is_err());
+        let long = [b"PROXY ".as_slice(), &[b'a'; 300], b"\r\n"].concat();
+        assert_eq!(read_header(&mut long.as_slice()).await, Err(Invalid("PROXY line too long")));
+        let mut cut: &[u8] = b"PROXY TCP4 1.2.3.4";
+        assert!(read_header(&mut cut).await.is_err());
     }
 }
