@@ -524,3 +524,71 @@ fn a_broadcast_killed_mid_fan_out_resumes_and_every_contact_gets_exactly_one_ema
     assert!(!per_recipient.contains_key("delivered+quit1@resend.dev"));
     terminate(&mut again);
 }
+
+/// The address printed on the banner line starting with `prefix` (waits for it).
+fn printed_address(server: &Server, prefix: &str) -> std::net::SocketAddr {
+    loop {
+        let line = server.lines.recv_timeout(Duration::from_secs(30)).expect("serve prints its SMTP listeners");
+        if line.starts_with(prefix) {
+            return line.rsplit(' ').next().unwrap().parse().unwrap_or_else(|_| panic!("an address in {line}"));
+        }
+    }
+}
+
+#[test]
+fn serve_runs_the_smtp_listeners_with_a_self_signed_certificate_and_submission_sends() {
+    let dir = tempfile::tempdir().unwrap();
+    let env = [
+        ("POSTLINE_SMTP_LISTEN", "127.0.0.1:0".to_string()),
+        ("POSTLINE_SUBMISSION_LISTEN", "127.0.0.1:0".to_string()),
+        ("POSTLINE_SUBMISSIONS_LISTEN", "127.0.0.1:0".to_string()),
+    ];
+    let mut server = Server::start_with(BINARY, &dir.path().join("data"), "127.0.0.1:0", &env);
+    let key = key_in(&server.printed).expect("first start prints a key");
+    let inbound = printed_address(&server, "Receiving mail over SMTP on");
+    let starttls = printed_address(&server, "SMTP submission (STARTTLS");
+    let implicit = printed_address(&server, "SMTP submission (implicit TLS");
+
+    let _ = rustls::crypto::aws_lc_rs::default_provider().install_default();
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    runtime.block_on(async {
+        // Port 25 style: no domain receives yet, so everything is refused (no relay).
+        let mut mx = mail_send::SmtpClientBuilder::new("localhost".to_string(), inbound.port())
+            .unwrap()
+            .implicit_tls(false)
+            .allow_invalid_certs()
+            .connect()
+            .await
+            .expect("STARTTLS with the generated certificate");
+        let relay = mail_send::smtp::message::Message::new(
+            "a@example.org",
+            ["victim@gmail.com"],
+            b"Subject: relay\r\n\r\nx\r\n".to_vec(),
+        );
+        assert!(mx.send(relay).await.is_err(), "no open relay");
+        for (address, implicit_tls) in [(starttls, false), (implicit, true)] {
+            let mut client = mail_send::SmtpClientBuilder::new("localhost".to_string(), address.port())
+                .unwrap()
+                .implicit_tls(implicit_tls)
+                .allow_invalid_certs()
+                .credentials(("resend".to_string(), key.clone()))
+                .connect()
+                .await
+                .expect("AUTH with the printed key");
+            let body = format!(
+                "From: onboarding@resend.dev\r\nTo: delivered@resend.dev\r\nSubject: via SMTP {implicit_tls}\r\n\r\nhi\r\n"
+            );
+            let message =
+                mail_send::smtp::message::Message::new("onboarding@resend.dev", ["delivered@resend.dev"], body.into_bytes());
+            client.send(message).await.expect("submitted");
+        }
+    });
+    let client = reqwest::blocking::Client::new();
+    let emails: serde_json::Value =
+        client.get(format!("{}/emails", server.url)).bearer_auth(&key).send().unwrap().json().unwrap();
+    let mut subjects: Vec<String> =
+        emails["data"].as_array().unwrap().iter().map(|e| e["subject"].as_str().unwrap().to_string()).collect();
+    subjects.sort();
+    assert_eq!(subjects, ["via SMTP false", "via SMTP true"]);
+    assert!(terminate(&mut server).success(), "SIGTERM stops the SMTP listeners too");
+}
