@@ -182,3 +182,66 @@ async fn python_smtplib_submits_with_auth_and_delivers_to_the_inbound_server() {
     assert_eq!(received.as_array().unwrap().len(), 1);
     assert_eq!(received[0]["to"], json!(["support@inbound.acme.dev"]));
 }
+
+/// Postfix from Debian as the sending MTA: a private instance (`bench/postfix-reference`)
+/// relays what it is given to the inbound server, over STARTTLS as it does with any
+/// MX. Mail for the receiving domain is stored with Postfix's EHLO name and TLS; mail
+/// for anyone else is refused at RCPT and stays Postfix's problem (no relay).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn postfix_delivers_to_the_inbound_server_over_starttls() {
+    if !std::path::Path::new("/usr/sbin/postfix").exists() {
+        assert!(
+            std::env::var("POSTLINE_REQUIRE_EXTERNAL_TESTS").as_deref() != Ok("1"),
+            "Postfix is not installed; run scripts/test (bench/postfix-reference install)"
+        );
+        eprintln!("Postfix not installed; skipping (scripts/test installs it)");
+        return;
+    }
+    let app = TestApp::start(Backend::Sqlite).await;
+    app.receiving_domain("inbound.acme.dev").await;
+    let inbound = app.start_inbound().await;
+    let script = interop_dir().join("../bench/postfix-reference");
+    let dir = tempfile::tempdir().unwrap();
+    let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    let started = tokio::process::Command::new(&script)
+        .args(["start", dir.path().to_str().unwrap(), &port.to_string(), &inbound.port().to_string()])
+        .env("POSTFIX_REFERENCE_TLS", "may")
+        .output()
+        .await
+        .unwrap();
+    assert!(started.status.success(), "postfix start: {}", String::from_utf8_lossy(&started.stderr));
+    let stop = || std::process::Command::new(&script).args(["stop", dir.path().to_str().unwrap()]).status();
+
+    let mut client = mail_send::SmtpClientBuilder::new("127.0.0.1".to_string(), port)
+        .unwrap()
+        .implicit_tls(false)
+        .allow_invalid_certs()
+        .connect_plain()
+        .await
+        .expect("connect to Postfix");
+    for to in ["support@inbound.acme.dev", "victim@gmail.com"] {
+        let body =
+            format!("From: ada@sender.example\r\nTo: {to}\r\nSubject: via Postfix\r\n\r\nRelayed by Postfix.\r\n");
+        let message = mail_send::smtp::message::Message::new("ada@sender.example", [to], body.into_bytes());
+        client.send(message).await.expect("Postfix queues it");
+    }
+    client.quit().await.unwrap();
+
+    let mut received = Vec::new();
+    for _ in 0..300 {
+        received = app.get("/emails/receiving").await.expect(200)["data"].as_array().unwrap().clone();
+        if !received.is_empty() {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let log = std::fs::read_to_string(dir.path().join("maillog")).unwrap_or_default();
+    let _ = stop();
+    assert_eq!(received.len(), 1, "Postfix delivered: {log}");
+    let email = app.get(&format!("/emails/receiving/{}", received[0]["id"].as_str().unwrap())).await;
+    let email = email.expect(200);
+    assert_eq!(email["subject"], "via Postfix");
+    let trace = email["headers"]["Received"].as_str().unwrap();
+    assert!(trace.contains("postfix-reference.bench.example") && trace.contains("ESMTPS"), "{trace}");
+    assert!(log.contains("victim@gmail.com") && log.contains("550 5.7.1"), "the relay attempt was refused: {log}");
+}
