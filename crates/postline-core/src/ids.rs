@@ -84,3 +84,5 @@ id_type!(/// A template: a reusable email with typed variables.
     TemplateId, "template");
 id_type!(/// A received (inbound) email.
     ReceivedEmailId, "received email");
+id_type!(/// A dashboard user.
+    UserId, "user");

@@ -31,6 +31,7 @@ pub mod store;
 pub mod teams;
 pub mod templates;
 pub mod tracking;
+pub mod users;
 pub mod webhooks;
 
 pub use error::{Error, Invalid, Result};

@@ -31,12 +31,13 @@ use crate::{
     idempotency::{Claim, Completion},
     ids::{
         ApiKeyId, AttachmentId, BroadcastId, ClaimId, ContactId, ContactImportId, ContactPropertyId, DomainId, EmailId,
-        ReceivedEmailId, SegmentId, TeamId, TemplateId, TopicId, WebhookId,
+        ReceivedEmailId, SegmentId, TeamId, TemplateId, TopicId, UserId, WebhookId,
     },
     pagination::{Page, PageRequest},
     receiving::{NewReceivedEmail, ReceivedAttachment, ReceivedEmail, reports::ReportEffects},
     teams::Team,
     templates::{Template, manage::TemplateRef},
+    users::{Session, User},
     webhooks::{
         OutboxEvent, Webhook,
         dispatch::{AttemptRecord, DueDelivery, Next},
@@ -171,6 +172,13 @@ pub trait EmailStore {
     async fn accept(&self, emails: Vec<NewEmail>, completion: Option<Completion>) -> Result<()>;
     async fn get_email(&self, team_id: TeamId, id: EmailId) -> Result<Option<Email>>;
     async fn list_emails(&self, team_id: TeamId, page: &PageRequest) -> Result<Page<Email>>;
+    /// Newest first, matching the search (already normalized).
+    async fn search_emails(
+        &self,
+        team_id: TeamId,
+        search: &crate::emails::search::EmailSearch,
+        page: &PageRequest,
+    ) -> Result<Page<Email>>;
     /// Moves a scheduled email (and its queue rows) to a new time.
     async fn reschedule_email(
         &self,
@@ -312,6 +320,7 @@ pub trait Store:
     + TrackingStore
     + TemplateStore
     + ReceivingStore
+    + UserStore
     + Send
     + Sync
     + 'static
@@ -339,6 +348,7 @@ impl<T> Store for T where
         + TrackingStore
         + TemplateStore
         + ReceivingStore
+        + UserStore
         + Send
         + Sync
         + 'static
@@ -645,4 +655,19 @@ pub trait ReceivingStore {
     /// has for that recipient), moves `last_event`, and adds the suppressions, in
     /// one transaction. Returns how many events were written.
     async fn record_report(&self, team_id: TeamId, email_id: EmailId, effects: &ReportEffects) -> Result<usize>;
+}
+
+/// Dashboard users and sessions.
+#[async_trait]
+pub trait UserStore {
+    /// `false` when the address is taken (nothing written).
+    async fn insert_user(&self, user: &User) -> Result<bool>;
+    async fn user_by_email(&self, email: &str) -> Result<Option<User>>;
+    async fn get_user(&self, team_id: TeamId, id: UserId) -> Result<Option<User>>;
+    async fn list_users(&self, team_id: TeamId) -> Result<Vec<User>>;
+    async fn count_users(&self) -> Result<u64>;
+    async fn insert_session(&self, session: &Session) -> Result<()>;
+    /// The session with this token hash and its user.
+    async fn session(&self, token_hash: &str) -> Result<Option<(Session, User)>>;
+    async fn delete_session(&self, token_hash: &str) -> Result<()>;
 }

@@ -124,6 +124,15 @@ impl EmailStore for Db {
         rows::team_page(&self.pool, &format!("SELECT {EMAIL_COLUMNS} FROM emails"), team_id, page, email_from).await
     }
 
+    async fn search_emails(
+        &self,
+        team_id: TeamId,
+        search: &postline_core::emails::search::EmailSearch,
+        page: &PageRequest,
+    ) -> Result<Page<Email>> {
+        crate::email_search::search(self, team_id, search, page).await
+    }
+
     async fn reschedule_email(
         &self,
         team_id: TeamId,

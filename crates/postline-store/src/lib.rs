@@ -18,6 +18,7 @@ mod claims;
 mod connect;
 mod domains;
 mod email_metrics;
+mod email_search;
 mod emails;
 mod error;
 mod idempotency;
@@ -31,6 +32,7 @@ mod suppressions;
 mod teams;
 mod templates;
 mod tracking;
+mod users;
 mod webhooks;
 mod writer;
 

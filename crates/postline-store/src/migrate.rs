@@ -23,6 +23,7 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
     (12, "broadcasts", include_str!("../migrations/0012_broadcasts.sql")),
     (13, "templates", include_str!("../migrations/0013_templates.sql")),
     (14, "receiving", include_str!("../migrations/0014_receiving.sql")),
+    (15, "users", include_str!("../migrations/0015_users.sql")),
 ];
 
 /// The newest schema version this binary knows (the last migration's, so adding a

@@ -67,10 +67,15 @@ impl App {
         let postline = Postline::new(Arc::new(db.clone()), clock, ports, settings)
             .await
             .context("loading installation settings")?;
+        let dashboard = postline_dashboard::router(postline_dashboard::DashboardState {
+            postline: postline.clone(),
+            secure_cookies: config.public_url.starts_with("https://"),
+        });
         let router = postline_api::router(AppState {
             postline: postline.clone(),
             rate_limiter: Arc::new(RateLimiter::new(config.rate_limit)),
-        });
+        })
+        .merge(dashboard);
         let smtp = SmtpTransport::new(postline.clone(), config.mta.clone())
             .map_err(|e| anyhow::anyhow!("setting up outbound delivery: {e}"))?;
         Ok(App { db, postline, router, smtp })

@@ -51,6 +51,9 @@ pub enum Command {
     /// Manage the first team's contacts.
     #[command(subcommand)]
     Contacts(ContactsCommand),
+    /// Manage the first team's dashboard users.
+    #[command(subcommand)]
+    Users(crate::users_cli::UsersCommand),
 }
 
 /// `postline contacts …`
@@ -214,6 +217,11 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             ensure_data_dir(&config)?;
             let app = App::build(&config, Arc::new(SystemClock)).await?;
             crate::domains_cli::run(&app.postline, first_team(&app.postline).await?.id, command).await
+        }
+        Command::Users(command) => {
+            ensure_data_dir(&config)?;
+            let app = App::build(&config, Arc::new(SystemClock)).await?;
+            crate::users_cli::run(&app.postline, first_team(&app.postline).await?.id, command).await
         }
     }
 }

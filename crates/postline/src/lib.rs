@@ -10,4 +10,5 @@ pub mod domains_cli;
 pub mod inbound;
 pub mod remote;
 pub mod serve;
+pub mod users_cli;
 pub mod webhooks_cli;

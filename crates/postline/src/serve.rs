@@ -46,6 +46,15 @@ pub async fn run(mut config: Config) -> anyhow::Result<()> {
         "       -d '{{\"from\":\"onboarding@resend.dev\",\"to\":\"delivered@resend.dev\",\"subject\":\"Hi\",\"html\":\"<p>Hello</p>\"}}'"
     );
 
+    if let Some(team) = app.postline.first_team().await?
+        && let Some((email, password)) = crate::users_cli::ensure_first_admin(&app.postline, team.id).await?
+    {
+        println!("Dashboard: {}/dashboard", config.public_url);
+        println!("  sign in as {email} with the password {password} (shown only this once;");
+        println!("  add people with `postline users create --email … --role admin|member`)");
+    } else {
+        println!("Dashboard: {}/dashboard", config.public_url);
+    }
     let inbound = match &config.smtp {
         Some(smtp) => start_inbound(&app, &config, smtp).await?,
         None => Vec::new(),

@@ -14,6 +14,7 @@ pub mod insights;
 pub mod manage;
 pub mod sandbox;
 pub mod schedule;
+pub mod search;
 pub mod send;
 pub mod stats;
 

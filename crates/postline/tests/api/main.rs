@@ -9,6 +9,7 @@ mod batch;
 mod bodies;
 mod broadcasts;
 mod contacts;
+mod dashboard;
 mod delivery;
 mod domains;
 mod emails;

@@ -1,0 +1,47 @@
+//! The dashboard, served by the same binary under `/dashboard`: server-rendered
+//! HTML (`maud`, escaped by construction) over the same use cases the API calls, with
+//! a little hand-written JavaScript for live updates. Nothing is fetched from the
+//! internet and nothing needs a separate build step: the stylesheet and script are
+//! compiled into the binary ([`assets`]).
+//!
+//! People sign in with email and password ([`sign_in`]); a session cookie names the
+//! signed-in user ([`session::Viewer`]), whose team scopes every read — another
+//! team's id is a 404 here too — and every form carries the session's CSRF token,
+//! checked before anything changes ([`session::csrf_refusal`]).
+
+pub mod assets;
+mod emails;
+mod format;
+mod layout;
+pub mod session;
+mod sign_in;
+
+use axum::{
+    Router,
+    response::Redirect,
+    routing::{get, post},
+};
+use postline_core::Postline;
+
+/// What every page handler gets.
+#[derive(Clone)]
+pub struct DashboardState {
+    pub postline: Postline,
+    /// Cookies marked `Secure` (the public URL is HTTPS).
+    pub secure_cookies: bool,
+}
+
+/// The dashboard's routes, all under `/dashboard`.
+pub fn router(state: DashboardState) -> Router {
+    Router::new()
+        .route("/dashboard", get(|| async { Redirect::to("/dashboard/emails") }))
+        .route("/dashboard/", get(|| async { Redirect::to("/dashboard/emails") }))
+        .route("/dashboard/login", get(sign_in::page).post(sign_in::submit))
+        .route("/dashboard/logout", post(sign_in::sign_out))
+        .route("/dashboard/emails", get(emails::list))
+        .route("/dashboard/emails/{id}", get(emails::detail))
+        .route("/dashboard/emails/{id}/timeline", get(emails::timeline))
+        .route("/dashboard/suppressions/remove", post(emails::remove_suppression))
+        .route("/dashboard/assets/{name}", get(assets::serve))
+        .with_state(state)
+}

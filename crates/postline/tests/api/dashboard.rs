@@ -1,0 +1,217 @@
+//! The dashboard over HTTP, as a browser without JavaScript uses it: sign-in with the
+//! form's CSRF cookie, the session cookie's attributes, the Emails list with its
+//! filters, an email's timeline and bounce drawer, "Remove from suppression list",
+//! sign-out — and the refusals: no session, no CSRF token, another team's email.
+
+use postline_core::users::Role;
+use postline_testkit::{TestApp, backend_tests, smtp_sink::SmtpSink};
+use reqwest::{Client, StatusCode, redirect::Policy};
+use serde_json::json;
+
+use crate::delivery::app_with;
+
+backend_tests!(
+    signing_in_shows_the_teams_emails_and_every_form_needs_its_csrf_token,
+    a_bounce_shows_its_drawer_and_the_address_can_be_removed_from_suppression,
+);
+
+const PASSWORD: &str = "a long enough password";
+
+/// A browser-like client: follows no redirects (the test checks them), keeps cookies
+/// by hand.
+pub(crate) struct Visitor {
+    client: Client,
+    base: String,
+    cookies: Vec<(String, String)>,
+}
+
+pub(crate) struct Page {
+    pub status: StatusCode,
+    pub headers: reqwest::header::HeaderMap,
+    pub location: Option<String>,
+    pub set_cookies: Vec<String>,
+    pub body: String,
+}
+
+impl Visitor {
+    pub(crate) fn new(app: &TestApp) -> Self {
+        let client = Client::builder().redirect(Policy::none()).build().unwrap();
+        Visitor { client, base: app.base_url.clone(), cookies: Vec::new() }
+    }
+
+    fn cookie_header(&self) -> String {
+        self.cookies.iter().map(|(k, v)| format!("{k}={v}")).collect::<Vec<_>>().join("; ")
+    }
+
+    async fn read(&mut self, response: reqwest::Response) -> Page {
+        let set_cookies: Vec<String> =
+            response.headers().get_all("set-cookie").iter().map(|v| v.to_str().unwrap().to_string()).collect();
+        for cookie in &set_cookies {
+            let (pair, attributes) = cookie.split_once(';').unwrap_or((cookie, ""));
+            let (name, value) = pair.split_once('=').unwrap();
+            self.cookies.retain(|(k, _)| k != name);
+            if !attributes.contains("Max-Age=0") {
+                self.cookies.push((name.to_string(), value.to_string()));
+            }
+        }
+        let status = response.status();
+        let headers = response.headers().clone();
+        let location = response.headers().get("location").map(|v| v.to_str().unwrap().to_string());
+        Page { status, headers, location, set_cookies, body: response.text().await.unwrap() }
+    }
+
+    pub(crate) async fn get(&mut self, path: &str) -> Page {
+        let response = self
+            .client
+            .get(format!("{}{path}", self.base))
+            .header("cookie", self.cookie_header())
+            .send()
+            .await
+            .unwrap();
+        self.read(response).await
+    }
+
+    pub(crate) async fn post(&mut self, path: &str, form: &[(&str, &str)]) -> Page {
+        let response = self
+            .client
+            .post(format!("{}{path}", self.base))
+            .header("cookie", self.cookie_header())
+            .form(form)
+            .send()
+            .await
+            .unwrap();
+        self.read(response).await
+    }
+
+    /// Signs in through the form.
+    pub(crate) async fn sign_in(&mut self, email: &str, password: &str) -> Page {
+        let form = self.get("/dashboard/login").await;
+        let csrf = hidden(&form.body, "csrf");
+        self.post("/dashboard/login", &[("email", email), ("password", password), ("csrf", &csrf), ("next", "")]).await
+    }
+}
+
+/// The value of the hidden input `name` (the first one).
+pub(crate) fn hidden(html: &str, name: &str) -> String {
+    let marker = format!("name=\"{name}\" value=\"");
+    let at = html.find(&marker).unwrap_or_else(|| panic!("no hidden {name} in {html}"));
+    html[at + marker.len()..].split('"').next().unwrap().to_string()
+}
+
+pub(crate) async fn user(app: &TestApp, email: &str, role: Role) {
+    app.app.postline.create_user(app.team.id, email, PASSWORD, role, None).await.expect("user");
+}
+
+async fn signing_in_shows_the_teams_emails_and_every_form_needs_its_csrf_token(app: TestApp) {
+    user(&app, "ada@acme.dev", Role::Member).await;
+    let mut visitor = Visitor::new(&app);
+
+    let away = visitor.get("/dashboard/emails?q=x").await;
+    assert_eq!(away.status, StatusCode::SEE_OTHER);
+    assert_eq!(away.location.as_deref(), Some("/dashboard/login?next=%2Fdashboard%2Femails%3Fq%3Dx"));
+
+    let wrong = visitor.sign_in("ada@acme.dev", "not the password").await;
+    assert_eq!(wrong.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(wrong.body.contains("Wrong email or password"));
+    let unknown = visitor.sign_in("nobody@acme.dev", PASSWORD).await;
+    assert!(unknown.body.contains("Wrong email or password"), "the same answer for an unknown address");
+    let forged = visitor
+        .post("/dashboard/login", &[("email", "ada@acme.dev"), ("password", PASSWORD), ("csrf", "guessed")])
+        .await;
+    assert_eq!(forged.status, StatusCode::FORBIDDEN, "the sign-in form's token is checked too");
+
+    let signed_in = visitor.sign_in("ADA@acme.dev", PASSWORD).await;
+    assert_eq!(signed_in.status, StatusCode::SEE_OTHER, "{}", signed_in.body);
+    let session = signed_in.set_cookies.iter().find(|c| c.starts_with("postline_session=")).expect("session cookie");
+    for attribute in ["HttpOnly", "SameSite=Lax", "Path=/dashboard"] {
+        assert!(session.contains(attribute), "{session}");
+    }
+
+    for (subject, to) in [("Invoice 7", "delivered@resend.dev"), ("Welcome aboard", "bounced@resend.dev")] {
+        app.post("/emails", json!({"from": "onboarding@resend.dev", "to": to, "subject": subject, "text": "t", "html": "<p>Hello <script>alert(1)</script></p>", "tags": [{"name": "kind", "value": "billing"}]}))
+            .await
+            .expect(200);
+    }
+    app.drain().await;
+    let list = visitor.get("/dashboard/emails").await;
+    assert_eq!(list.status, StatusCode::OK);
+    assert!(list.body.contains("Invoice 7") && list.body.contains("Welcome aboard"));
+    let policy = list.headers["content-security-policy"].to_str().unwrap();
+    assert!(policy.contains("script-src 'self'") && policy.contains("frame-ancestors 'none'"), "{policy}");
+    assert_eq!(list.headers["cache-control"], "no-store", "team data is not cached");
+    let searched = visitor.get("/dashboard/emails?q=invoice").await;
+    assert!(searched.body.contains("Invoice 7") && !searched.body.contains("Welcome aboard"));
+    let bounced = visitor.get("/dashboard/emails?status=bounced").await;
+    assert!(bounced.body.contains("Welcome aboard") && !bounced.body.contains("Invoice 7"));
+    let tagged = visitor.get("/dashboard/emails?tag=kind").await;
+    assert!(tagged.body.contains("Invoice 7"));
+    let untagged = visitor.get("/dashboard/emails?tag=other").await;
+    assert!(untagged.body.contains("No emails match"));
+    let future = visitor.get("/dashboard/emails?from=2999-01-01").await;
+    assert!(future.body.contains("No emails match"));
+
+    let id = app.get("/emails").await.expect(200)["data"][1]["id"].as_str().unwrap().to_string();
+    let detail = visitor.get(&format!("/dashboard/emails/{id}")).await;
+    assert_eq!(detail.status, StatusCode::OK);
+    assert!(detail.body.contains("Invoice 7") && detail.body.contains("delivered"), "{}", detail.body);
+    assert!(detail.body.contains("sandbox=\"\""), "the preview runs in a sandboxed frame");
+    assert!(!detail.body.contains("<script>alert"), "the email's HTML is escaped into srcdoc, never inlined");
+    let fragment = visitor.get(&format!("/dashboard/emails/{id}/timeline")).await;
+    assert!(fragment.body.starts_with("<ol class=\"timeline\">"), "{}", fragment.body);
+
+    // Another team's email is not found here either.
+    let other = app.other_team_key().await;
+    let theirs = app
+        .request_as(&other, reqwest::Method::POST, "/emails", Some(json!({"from": "onboarding@resend.dev", "to": "delivered@resend.dev", "subject": "Theirs", "text": "t"})), &[])
+        .await;
+    let their_id = theirs.expect(200)["id"].as_str().unwrap().to_string();
+    assert_eq!(visitor.get(&format!("/dashboard/emails/{their_id}")).await.status, StatusCode::NOT_FOUND);
+    assert!(!visitor.get("/dashboard/emails").await.body.contains("Theirs"));
+
+    // Sign-out needs the session's token; then the cookie opens nothing.
+    let csrf = hidden(&list.body, "csrf");
+    assert_eq!(visitor.post("/dashboard/logout", &[("csrf", "wrong")]).await.status, StatusCode::FORBIDDEN);
+    let out = visitor.post("/dashboard/logout", &[("csrf", &csrf)]).await;
+    assert_eq!(out.location.as_deref(), Some("/dashboard/login"));
+    assert_eq!(visitor.get("/dashboard/emails").await.status, StatusCode::SEE_OTHER);
+}
+
+async fn a_bounce_shows_its_drawer_and_the_address_can_be_removed_from_suppression(app: TestApp) {
+    let sink = SmtpSink::start().await;
+    sink.script(|s| {
+        s.rcpt_replies.insert("gone@acme-customer.io".into(), "550 5.1.1 <gone@acme-customer.io>: user unknown".into());
+    });
+    let app = app_with(app.backend, &sink, |_| {}).await;
+    user(&app, "ada@acme.dev", Role::Member).await;
+    let id = app
+        .post(
+            "/emails",
+            json!({"from": "billing@acme.dev", "to": "gone@acme-customer.io", "subject": "Invoice", "text": "t"}),
+        )
+        .await
+        .expect(200)["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    app.drain().await;
+    let mut visitor = Visitor::new(&app);
+    visitor.sign_in("ada@acme.dev", PASSWORD).await;
+    let page = visitor.get(&format!("/dashboard/emails/{id}")).await;
+    for expected in
+        ["Bounced", "Permanent", "NoEmail", "Check it for typos", "550 5.1.1", "Remove from suppression list"]
+    {
+        assert!(page.body.contains(expected), "{expected} missing from {}", page.body);
+    }
+    let csrf = hidden(&page.body, "csrf");
+    let back = format!("/dashboard/emails/{id}");
+    let no_token =
+        visitor.post("/dashboard/suppressions/remove", &[("email", "gone@acme-customer.io"), ("back", &back)]).await;
+    assert_eq!(no_token.status, StatusCode::FORBIDDEN);
+    assert_eq!(app.get("/suppressions/gone@acme-customer.io").await.status, 200, "nothing changed");
+    let removed = visitor
+        .post("/dashboard/suppressions/remove", &[("csrf", &csrf), ("email", "gone@acme-customer.io"), ("back", &back)])
+        .await;
+    assert_eq!(removed.location.as_deref(), Some(back.as_str()));
+    assert_eq!(app.get("/suppressions/gone@acme-customer.io").await.status, 404);
+    assert!(!visitor.get(&back).await.body.contains("Remove from suppression list"));
+}
