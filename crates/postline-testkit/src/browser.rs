@@ -240,6 +240,46 @@ impl Browser {
         }
     }
 
+    /// Types `text` into the field matching `selector` (after clearing it).
+    pub async fn type_into(&self, selector: &str, text: &str) {
+        let element = self.find(selector).await;
+        element.clear().await.unwrap_or_else(|e| self.fail(&format!("clear `{selector}`"), e));
+        element.send_keys(text).await.unwrap_or_else(|e| self.fail(&format!("type into `{selector}`"), e));
+    }
+
+    /// Waits until the text of the element matching `selector` contains `wanted` (the
+    /// page may update itself), up to `within`; that text at the end.
+    pub async fn wait_for_text_in(&self, selector: &str, wanted: &str, within: Duration) -> String {
+        let deadline = Instant::now() + within;
+        loop {
+            let element = self.find(selector).await;
+            let text = element.text().await.unwrap_or_else(|e| self.fail(&format!("read `{selector}`"), e));
+            if text.contains(wanted) {
+                return text;
+            }
+            if Instant::now() >= deadline {
+                self.fail(&format!("see `{wanted}` within {within:?}"), format!("the page says: {text}"));
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+    }
+
+    /// Saves a PNG of the window as `NAME.png` in the screenshots folder
+    /// (`POSTLINE_SCREENSHOTS`, else `target/screenshots` of the workspace), for a
+    /// person to look at; returns its path.
+    pub async fn screenshot(&self, name: &str) -> PathBuf {
+        // A desktop-sized window, so the saved pages look as people see them.
+        let _ = self.client.set_window_size(1280, 1000).await;
+        let png = self.client.screenshot().await.unwrap_or_else(|e| self.fail("take a screenshot", e));
+        let dir = std::env::var_os("POSTLINE_SCREENSHOTS")
+            .map(PathBuf::from)
+            .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("../../target/screenshots"));
+        std::fs::create_dir_all(&dir).expect("create the screenshots folder");
+        let path = dir.join(format!("{name}.png"));
+        std::fs::write(&path, png).expect("save the screenshot");
+        path
+    }
+
     /// Whether the checkbox (or radio button) matching `selector` is checked.
     pub async fn is_checked(&self, selector: &str) -> bool {
         let element = self.find(selector).await;
