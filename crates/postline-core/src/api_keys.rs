@@ -181,6 +181,24 @@ impl Postline {
     /// Creates a key for a team (used by the API and by `postline api-keys create`).
     pub async fn create_api_key(&self, team_id: TeamId, input: CreateApiKey) -> Result<CreatedApiKey> {
         let name = validate_name(input.name.as_deref())?;
+        let (permission, domain_id) = self.access(team_id, &input).await?;
+        let token = generate_token();
+        let key = ApiKey {
+            id: ApiKeyId::new(),
+            team_id,
+            name,
+            permission,
+            domain_id,
+            created_at: self.clock.now(),
+            last_used_at: None,
+        };
+        self.store.insert_api_key(NewApiKey { key: key.clone(), token_hash: hash_token(&token) }).await?;
+        Ok(CreatedApiKey { key, token })
+    }
+
+    /// The permission and domain `input` asks for, checked: a domain only with
+    /// `sending_access`, and only one of the team's.
+    async fn access(&self, team_id: TeamId, input: &CreateApiKey) -> Result<(Permission, Option<DomainId>)> {
         let permission = match input.permission.as_deref() {
             None => Permission::FullAccess,
             Some(raw) => Permission::parse(raw)?,
@@ -200,18 +218,25 @@ impl Postline {
                 Some(id)
             }
         };
-        let token = generate_token();
-        let key = ApiKey {
-            id: ApiKeyId::new(),
-            team_id,
-            name,
-            permission,
-            domain_id,
-            created_at: self.clock.now(),
-            last_used_at: None,
-        };
-        self.store.insert_api_key(NewApiKey { key: key.clone(), token_hash: hash_token(&token) }).await?;
-        Ok(CreatedApiKey { key, token })
+        Ok((permission, domain_id))
+    }
+
+    /// One of the team's keys (never its token).
+    pub async fn get_api_key(&self, team_id: TeamId, id: ApiKeyId) -> Result<ApiKey> {
+        self.store.get_api_key(team_id, id).await?.ok_or(Error::NotFound("API key"))
+    }
+
+    /// Changes a key's name, permission and domain (the dashboard's "Edit API Key"),
+    /// effective at once on this node and within [`crate::cache::TTL`] elsewhere.
+    pub async fn edit_api_key(&self, team_id: TeamId, id: ApiKeyId, input: CreateApiKey) -> Result<ApiKey> {
+        let name = validate_name(input.name.as_deref())?;
+        let (permission, domain_id) = self.access(team_id, &input).await?;
+        let key = ApiKey { name, permission, domain_id, ..self.get_api_key(team_id, id).await? };
+        if !self.store.update_api_key(&key).await? {
+            return Err(Error::NotFound("API key"));
+        }
+        self.key_cache.clear();
+        Ok(key)
     }
 
     /// Lists a team's keys, newest first.

@@ -60,6 +60,9 @@ pub trait ApiKeyStore {
     async fn find_api_key_by_hash(&self, token_hash: &str) -> Result<Option<ApiKey>>;
     async fn touch_api_key(&self, id: ApiKeyId, at: Timestamp) -> Result<()>;
     async fn list_api_keys(&self, team_id: TeamId, page: &PageRequest) -> Result<Page<ApiKey>>;
+    async fn get_api_key(&self, team_id: TeamId, id: ApiKeyId) -> Result<Option<ApiKey>>;
+    /// Writes name, permission and domain; `false` when no such key exists in the team.
+    async fn update_api_key(&self, key: &ApiKey) -> Result<bool>;
     /// `false` when no such key exists in the team.
     async fn rename_api_key(&self, team_id: TeamId, id: ApiKeyId, name: &str) -> Result<bool>;
     /// `false` when no such key exists in the team.

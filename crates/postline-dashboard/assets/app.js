@@ -23,4 +23,23 @@ function refreshTimeline() {
   setTimeout(tick, 2000);
 }
 
+// Buttons with `data-copy` put that text on the clipboard, saying so for screen readers.
+function copyButtons() {
+  document.addEventListener("click", async (event) => {
+    const button = event.target.closest("button[data-copy]");
+    if (!button) return;
+    try {
+      await navigator.clipboard.writeText(button.dataset.copy);
+      button.textContent = "Copied";
+    } catch (_) {
+      // No clipboard (plain HTTP): select the text so it can be copied by hand.
+      const code = button.parentElement.querySelector("code");
+      if (code) window.getSelection().selectAllChildren(code);
+      button.textContent = "Press Ctrl+C to copy";
+    }
+    button.setAttribute("aria-live", "polite");
+  });
+}
+
 document.addEventListener("DOMContentLoaded", refreshTimeline);
+document.addEventListener("DOMContentLoaded", copyButtons);

@@ -6,7 +6,6 @@
 use axum::{
     Form,
     extract::{Path, Query, State},
-    http::StatusCode,
     response::{IntoResponse, Redirect, Response},
 };
 use chrono::{NaiveDate, TimeZone, Utc};
@@ -24,7 +23,7 @@ use serde_json::Value;
 use crate::{
     DashboardState,
     format::{size, status, time},
-    layout::{self, Section},
+    layout::{self, Section, failure},
     session::{Viewer, csrf_refusal},
 };
 
@@ -44,18 +43,6 @@ pub struct ListQuery {
 fn day(raw: Option<&str>) -> Option<Timestamp> {
     let date = NaiveDate::parse_from_str(raw?.trim(), "%Y-%m-%d").ok()?;
     Some(Utc.from_utc_datetime(&date.and_hms_opt(0, 0, 0)?))
-}
-
-/// What went wrong on a page, as the page to show.
-fn failure(error: Error) -> Response {
-    match error {
-        Error::NotFound(what) => layout::error_page(StatusCode::NOT_FOUND, &format!("{what} not found in this team.")),
-        Error::Invalid { message, .. } => layout::error_page(StatusCode::UNPROCESSABLE_ENTITY, &message),
-        other => {
-            tracing::error!(error = %other, "a dashboard page failed");
-            layout::error_page(StatusCode::SERVICE_UNAVAILABLE, "Postline could not load this page; try again.")
-        }
-    }
 }
 
 /// The query string of the current filters (for pagination links).

@@ -8,6 +8,7 @@ use axum::{
     response::{IntoResponse, Response},
 };
 use maud::{DOCTYPE, Markup, html};
+use postline_core::Error;
 
 use crate::session::Viewer;
 
@@ -15,9 +16,18 @@ use crate::session::Viewer;
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Section {
     Emails,
+    ApiKeys,
 }
 
-const SECTIONS: &[(Section, &str, &str)] = &[(Section::Emails, "Emails", "/dashboard/emails")];
+const SECTIONS: &[(Section, &str, &str)] =
+    &[(Section::Emails, "Emails", "/dashboard/emails"), (Section::ApiKeys, "API keys", "/dashboard/api-keys")];
+
+impl Section {
+    /// Sections only admins may open (the reference: admins manage API keys).
+    fn admin_only(self) -> bool {
+        matches!(self, Section::ApiKeys)
+    }
+}
 
 /// Scripts and styles come from this origin only; email previews (sandboxed
 /// `srcdoc` frames, which inherit this policy) may show remote and inline images and
@@ -52,7 +62,8 @@ pub fn page(title: &str, viewer: &Viewer, active: Section, content: Markup) -> R
             a.brand href="/dashboard/emails" { "Postline" }
             nav aria-label="Main" {
                 ul {
-                    @for (section, label, href) in SECTIONS {
+                    // Admin-only sections are not offered to members (who would get a 403).
+                    @for (section, label, href) in SECTIONS.iter().filter(|(s, _, _)| viewer.is_admin() || !s.admin_only()) {
                         li {
                             @if *section == active {
                                 a href=(href) aria-current="page" { (label) }
@@ -102,4 +113,16 @@ fn respond(status: StatusCode, markup: Markup) -> Response {
     headers.insert("x-content-type-options", HeaderValue::from_static("nosniff"));
     headers.insert("referrer-policy", HeaderValue::from_static("same-origin"));
     response
+}
+
+/// What went wrong on a page, as the page to show.
+pub fn failure(error: Error) -> Response {
+    match error {
+        Error::NotFound(what) => error_page(StatusCode::NOT_FOUND, &format!("{what} not found in this team.")),
+        Error::Invalid { message, .. } => error_page(StatusCode::UNPROCESSABLE_ENTITY, &message),
+        other => {
+            tracing::error!(error = %other, "a dashboard page failed");
+            error_page(StatusCode::SERVICE_UNAVAILABLE, "Postline could not load this page; try again.")
+        }
+    }
 }

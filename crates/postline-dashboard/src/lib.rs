@@ -9,6 +9,7 @@
 //! team's id is a 404 here too — and every form carries the session's CSRF token,
 //! checked before anything changes ([`session::csrf_refusal`]).
 
+mod api_keys;
 pub mod assets;
 mod emails;
 mod format;
@@ -42,6 +43,9 @@ pub fn router(state: DashboardState) -> Router {
         .route("/dashboard/emails/{id}", get(emails::detail))
         .route("/dashboard/emails/{id}/timeline", get(emails::timeline))
         .route("/dashboard/suppressions/remove", post(emails::remove_suppression))
+        .route("/dashboard/api-keys", get(api_keys::list).post(api_keys::create))
+        .route("/dashboard/api-keys/{id}", get(api_keys::edit).post(api_keys::update))
+        .route("/dashboard/api-keys/{id}/delete", post(api_keys::remove))
         .route("/dashboard/assets/{name}", get(assets::serve))
         .with_state(state)
 }

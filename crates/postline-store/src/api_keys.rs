@@ -76,6 +76,32 @@ impl ApiKeyStore for Db {
         rows::team_page(&self.pool, &format!("SELECT {COLUMNS} FROM api_keys"), team_id, page, key_from).await
     }
 
+    async fn get_api_key(&self, team_id: TeamId, id: ApiKeyId) -> Result<Option<ApiKey>> {
+        let sql = format!("SELECT {COLUMNS} FROM api_keys WHERE id = $1 AND team_id = $2");
+        let row = sqlx::query(AssertSqlSafe(sql))
+            .bind(id.to_string())
+            .bind(team_id.to_string())
+            .fetch_optional(&self.pool)
+            .await
+            .map_err(db)?;
+        row.as_ref().map(key_from).transpose()
+    }
+
+    async fn update_api_key(&self, key: &ApiKey) -> Result<bool> {
+        let done = sqlx::query(
+            "UPDATE api_keys SET name = $1, permission = $2, domain_id = $3 WHERE id = $4 AND team_id = $5",
+        )
+        .bind(&key.name)
+        .bind(key.permission.as_str())
+        .bind(key.domain_id.map(|d| d.to_string()))
+        .bind(key.id.to_string())
+        .bind(key.team_id.to_string())
+        .execute(&self.pool)
+        .await
+        .map_err(db)?;
+        Ok(done.rows_affected() == 1)
+    }
+
     async fn rename_api_key(&self, team_id: TeamId, id: ApiKeyId, name: &str) -> Result<bool> {
         let done = sqlx::query("UPDATE api_keys SET name = $1 WHERE id = $2 AND team_id = $3")
             .bind(name)

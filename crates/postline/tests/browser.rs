@@ -75,7 +75,7 @@ async fn a_recipient_manages_topics_and_unsubscribes_on_the_preferences_page_in_
 
 /// The dashboard in a real browser: sign in through the form, find an email sent
 /// through the API, and watch its timeline move from queued to delivered without
-/// reloading (the page's script refreshes it). Screenshots of the pages are saved for
+/// reloading (the page's script refreshes it); create an API key and see it once. Screenshots of the pages are saved for
 /// people to look at (`target/screenshots`, see the README).
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_user_signs_in_and_watches_an_emails_timeline_update_live() {
@@ -123,5 +123,18 @@ async fn a_user_signs_in_and_watches_an_emails_timeline_update_live() {
     let text = browser.text().await;
     assert!(text.contains("Your receipt") && text.contains("delivered@resend.dev"), "{text}");
     browser.screenshot("emails").await;
+
+    // An admin creates an API key and sees its token once.
+    browser.goto(&format!("{}/dashboard/api-keys", app.base_url)).await;
+    browser.type_into("#name", "Production").await;
+    browser.click_and_wait_for_page("form.stacked button[type=submit]").await;
+    let token = browser.find("#token").await.text().await.unwrap();
+    assert!(token.starts_with("re_") && token.len() == 43, "{token}");
+    assert!(browser.text().await.contains("shown only this once"));
+    browser.screenshot("api-key-created").await;
+    browser.goto(&format!("{}/dashboard/api-keys", app.base_url)).await;
+    let text = browser.text().await;
+    assert!(text.contains("Production") && !text.contains(&token), "{text}");
+    browser.screenshot("api-keys").await;
     browser.close().await;
 }

@@ -13,6 +13,7 @@ use crate::delivery::app_with;
 backend_tests!(
     signing_in_shows_the_teams_emails_and_every_form_needs_its_csrf_token,
     a_bounce_shows_its_drawer_and_the_address_can_be_removed_from_suppression,
+    admins_manage_api_keys_and_see_a_new_token_once_while_members_are_refused,
 );
 
 const PASSWORD: &str = "a long enough password";
@@ -214,4 +215,81 @@ async fn a_bounce_shows_its_drawer_and_the_address_can_be_removed_from_suppressi
     assert_eq!(removed.location.as_deref(), Some(back.as_str()));
     assert_eq!(app.get("/suppressions/gone@acme-customer.io").await.status, 404);
     assert!(!visitor.get(&back).await.body.contains("Remove from suppression list"));
+}
+
+async fn admins_manage_api_keys_and_see_a_new_token_once_while_members_are_refused(app: TestApp) {
+    user(&app, "admin@acme.dev", Role::Admin).await;
+    user(&app, "member@acme.dev", Role::Member).await;
+    let mut member = Visitor::new(&app);
+    member.sign_in("member@acme.dev", PASSWORD).await;
+    let refused = member.get("/dashboard/api-keys").await;
+    assert_eq!(refused.status, StatusCode::FORBIDDEN, "members cannot reach admin pages");
+    let emails = member.get("/dashboard/emails").await.body;
+    assert!(!emails.contains("href=\"/dashboard/api-keys\""), "members are not offered admin pages");
+    let csrf = hidden(&emails, "csrf");
+    let sneaky =
+        member.post("/dashboard/api-keys", &[("csrf", &csrf), ("name", "sneaky"), ("permission", "full_access")]).await;
+    assert_eq!(sneaky.status, StatusCode::FORBIDDEN);
+
+    let mut admin = Visitor::new(&app);
+    admin.sign_in("admin@acme.dev", PASSWORD).await;
+    let page = admin.get("/dashboard/api-keys").await;
+    assert_eq!(page.status, StatusCode::OK);
+    assert!(page.body.contains("test") && page.body.contains("never used"), "the test key, unused: {}", page.body);
+    let csrf = hidden(&page.body, "csrf");
+    let no_token = admin.post("/dashboard/api-keys", &[("name", "ci"), ("permission", "full_access")]).await;
+    assert_eq!(no_token.status, StatusCode::FORBIDDEN, "no key without the form's token");
+    let too_long = "x".repeat(51);
+    let invalid =
+        admin.post("/dashboard/api-keys", &[("csrf", &csrf), ("name", &too_long), ("permission", "full_access")]).await;
+    assert_eq!(invalid.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(invalid.body.contains("id=\"name-error\"") && invalid.body.contains("at most 50"), "{}", invalid.body);
+
+    let created = admin
+        .post("/dashboard/api-keys", &[("csrf", &csrf), ("name", "CI pipeline"), ("permission", "sending_access")])
+        .await;
+    assert_eq!(created.status, StatusCode::OK);
+    let at = created.body.find("re_").expect("the token is shown");
+    let token: String = created.body[at..].chars().take_while(|c| c.is_ascii_alphanumeric() || *c == '_').collect();
+    assert_eq!(token.len(), 43, "{token}");
+    let works = app
+        .request_as(
+            &token,
+            reqwest::Method::POST,
+            "/emails",
+            Some(json!({"from": "onboarding@resend.dev", "to": "delivered@resend.dev", "subject": "s", "text": "t"})),
+            &[],
+        )
+        .await;
+    works.expect(200);
+    let listed = admin.get("/dashboard/api-keys").await;
+    assert!(listed.body.contains("CI pipeline") && listed.body.contains("Sending access"));
+    assert!(!listed.body.contains(&token), "the token is never shown again");
+    assert!(listed.body.contains("active"), "a used key shows as active");
+
+    let keys = app.get("/api-keys").await.expect(200)["data"].clone();
+    let id = keys.as_array().unwrap().iter().find(|k| k["name"] == "CI pipeline").unwrap()["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let edit = admin.get(&format!("/dashboard/api-keys/{id}")).await;
+    assert!(edit.body.contains("cannot be changed or shown again"));
+    let edited = admin
+        .post(&format!("/dashboard/api-keys/{id}"), &[("csrf", &csrf), ("name", "CI"), ("permission", "full_access")])
+        .await;
+    assert_eq!(edited.location.as_deref(), Some("/dashboard/api-keys"));
+    let manage = app.request_as(&token, reqwest::Method::GET, "/domains", None, &[]).await;
+    assert_eq!(manage.status, 200, "the new permission applies at once");
+
+    let other = app.other_team_key().await;
+    let theirs =
+        app.request_as(&other, reqwest::Method::GET, "/api-keys", None, &[]).await.expect(200)["data"][0]["id"]
+            .as_str()
+            .unwrap()
+            .to_string();
+    assert_eq!(admin.get(&format!("/dashboard/api-keys/{theirs}")).await.status, StatusCode::NOT_FOUND);
+    let deleted = admin.post(&format!("/dashboard/api-keys/{id}/delete"), &[("csrf", &csrf)]).await;
+    assert_eq!(deleted.location.as_deref(), Some("/dashboard/api-keys"));
+    let gone = app.request_as(&token, reqwest::Method::GET, "/domains", None, &[]).await;
+    gone.expect_error(403, "invalid_api_key");
 }
