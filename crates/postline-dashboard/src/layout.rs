@@ -17,10 +17,14 @@ use crate::session::Viewer;
 pub enum Section {
     Emails,
     ApiKeys,
+    Webhooks,
 }
 
-const SECTIONS: &[(Section, &str, &str)] =
-    &[(Section::Emails, "Emails", "/dashboard/emails"), (Section::ApiKeys, "API keys", "/dashboard/api-keys")];
+const SECTIONS: &[(Section, &str, &str)] = &[
+    (Section::Emails, "Emails", "/dashboard/emails"),
+    (Section::ApiKeys, "API keys", "/dashboard/api-keys"),
+    (Section::Webhooks, "Webhooks", "/dashboard/webhooks"),
+];
 
 impl Section {
     /// Sections only admins may open (the reference: admins manage API keys).

@@ -16,6 +16,7 @@ mod format;
 mod layout;
 pub mod session;
 mod sign_in;
+mod webhooks;
 
 use axum::{
     Router,
@@ -46,6 +47,11 @@ pub fn router(state: DashboardState) -> Router {
         .route("/dashboard/api-keys", get(api_keys::list).post(api_keys::create))
         .route("/dashboard/api-keys/{id}", get(api_keys::edit).post(api_keys::update))
         .route("/dashboard/api-keys/{id}/delete", post(api_keys::remove))
+        .route("/dashboard/webhooks", get(webhooks::list).post(webhooks::create))
+        .route("/dashboard/webhooks/{id}", get(webhooks::detail))
+        .route("/dashboard/webhooks/{id}/status", post(webhooks::set_status))
+        .route("/dashboard/webhooks/{id}/replay", post(webhooks::replay))
+        .route("/dashboard/webhooks/{id}/delete", post(webhooks::remove))
         .route("/dashboard/assets/{name}", get(assets::serve))
         .with_state(state)
 }

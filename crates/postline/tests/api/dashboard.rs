@@ -4,7 +4,7 @@
 //! sign-out — and the refusals: no session, no CSRF token, another team's email.
 
 use postline_core::users::Role;
-use postline_testkit::{TestApp, backend_tests, smtp_sink::SmtpSink};
+use postline_testkit::{TestApp, backend_tests, smtp_sink::SmtpSink, webhook_receiver::WebhookReceiver};
 use reqwest::{Client, StatusCode, redirect::Policy};
 use serde_json::json;
 
@@ -14,6 +14,7 @@ backend_tests!(
     signing_in_shows_the_teams_emails_and_every_form_needs_its_csrf_token,
     a_bounce_shows_its_drawer_and_the_address_can_be_removed_from_suppression,
     admins_manage_api_keys_and_see_a_new_token_once_while_members_are_refused,
+    webhook_endpoints_show_their_deliveries_and_replay_them,
 );
 
 const PASSWORD: &str = "a long enough password";
@@ -292,4 +293,75 @@ async fn admins_manage_api_keys_and_see_a_new_token_once_while_members_are_refus
     assert_eq!(deleted.location.as_deref(), Some("/dashboard/api-keys"));
     let gone = app.request_as(&token, reqwest::Method::GET, "/domains", None, &[]).await;
     gone.expect_error(403, "invalid_api_key");
+}
+
+async fn webhook_endpoints_show_their_deliveries_and_replay_them(app: TestApp) {
+    user(&app, "admin@acme.dev", Role::Admin).await;
+    user(&app, "member@acme.dev", Role::Member).await;
+    let receiver = WebhookReceiver::start().await;
+    let mut admin = Visitor::new(&app);
+    admin.sign_in("admin@acme.dev", PASSWORD).await;
+    let page = admin.get("/dashboard/webhooks").await;
+    let csrf = hidden(&page.body, "csrf");
+    let bad = admin
+        .post("/dashboard/webhooks", &[("csrf", &csrf), ("endpoint", "not a url"), ("events", "email.sent")])
+        .await;
+    assert_eq!(bad.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(bad.body.contains("endpoint-error"), "{}", bad.body);
+    assert_eq!(
+        admin.post("/dashboard/webhooks", &[("endpoint", &receiver.url()), ("events", "email.sent")]).await.status,
+        StatusCode::FORBIDDEN
+    );
+    let created = admin
+        .post(
+            "/dashboard/webhooks",
+            &[("csrf", &csrf), ("endpoint", &receiver.url()), ("events", "email.sent"), ("events", "email.delivered")],
+        )
+        .await;
+    let location = created.location.expect("to the endpoint's page");
+    let webhooks = app.get("/webhooks").await.expect(200)["data"].clone();
+    assert_eq!(webhooks[0]["events"], json!(["email.sent", "email.delivered"]));
+    let secret = app.get(&format!("/webhooks/{}", webhooks[0]["id"].as_str().unwrap())).await.body["signing_secret"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    receiver.set_secret(&secret);
+
+    receiver.respond_with(500);
+    app.post(
+        "/emails",
+        json!({"from": "onboarding@resend.dev", "to": "delivered@resend.dev", "subject": "s", "text": "t"}),
+    )
+    .await
+    .expect(200);
+    app.drain().await;
+    app.dispatch_webhooks().await;
+    let failing = admin.get(&location).await;
+    assert!(failing.body.contains("attempting") && failing.body.contains("500"), "{}", failing.body);
+    assert!(failing.body.contains(&secret), "admins see the signing secret");
+    let mut member = Visitor::new(&app);
+    member.sign_in("member@acme.dev", PASSWORD).await;
+    let seen = member.get(&location).await;
+    assert_eq!(seen.status, StatusCode::OK);
+    assert!(!seen.body.contains(&secret), "members do not");
+
+    receiver.respond_with(200);
+    let event = hidden(&failing.body, "event");
+    let replayed = admin.post(&format!("{location}/replay"), &[("csrf", &csrf), ("event", &event)]).await;
+    assert_eq!(replayed.location.as_deref(), Some(location.as_str()));
+    app.dispatch_webhooks().await;
+    assert!(receiver.received().iter().any(|d| d.verified), "the replay arrived, signed");
+    assert!(admin.get(&location).await.body.contains("success"));
+
+    let disabled = admin.post(&format!("{location}/status"), &[("csrf", &csrf), ("status", "disabled")]).await;
+    assert_eq!(disabled.location.as_deref(), Some(location.as_str()));
+    assert_eq!(app.get("/webhooks").await.body["data"][0]["status"], "disabled");
+    let other = app.other_team_key().await;
+    let body = json!({"endpoint": "https://example.org/hook", "events": ["email.sent"]});
+    let theirs = app.request_as(&other, reqwest::Method::POST, "/webhooks", Some(body), &[]).await;
+    let their_id = theirs.expect(201)["id"].as_str().unwrap().to_string();
+    assert_eq!(admin.get(&format!("/dashboard/webhooks/{their_id}")).await.status, StatusCode::NOT_FOUND);
+    let deleted = admin.post(&format!("{location}/delete"), &[("csrf", &csrf)]).await;
+    assert_eq!(deleted.location.as_deref(), Some("/dashboard/webhooks"));
+    assert_eq!(app.get("/webhooks").await.body["data"], json!([]));
 }
