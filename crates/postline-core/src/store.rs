@@ -481,6 +481,13 @@ pub trait ContactStore {
         segment: Option<SegmentId>,
         page: &PageRequest,
     ) -> Result<Page<Contact>>;
+    /// Newest first, matching the search (text already lower-cased).
+    async fn search_contacts(
+        &self,
+        team_id: TeamId,
+        search: &crate::audience::search::ContactSearch,
+        page: &PageRequest,
+    ) -> Result<Page<Contact>>;
     /// Saves a changed contact, with topic choices (replacing earlier ones for the
     /// same topics) and its `contact.updated` event, in one transaction.
     async fn save_contact(

@@ -16,12 +16,18 @@ use crate::session::Viewer;
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Section {
     Emails,
+    Domains,
     ApiKeys,
     Webhooks,
+    Audience,
+    Metrics,
 }
 
 const SECTIONS: &[(Section, &str, &str)] = &[
     (Section::Emails, "Emails", "/dashboard/emails"),
+    (Section::Domains, "Domains", "/dashboard/domains"),
+    (Section::Metrics, "Metrics", "/dashboard/metrics"),
+    (Section::Audience, "Audience", "/dashboard/audience"),
     (Section::ApiKeys, "API keys", "/dashboard/api-keys"),
     (Section::Webhooks, "Webhooks", "/dashboard/webhooks"),
 ];

@@ -11,9 +11,12 @@
 
 mod api_keys;
 pub mod assets;
+mod audience;
+mod domains;
 mod emails;
 mod format;
 mod layout;
+mod metrics;
 pub mod session;
 mod sign_in;
 mod webhooks;
@@ -43,6 +46,7 @@ pub fn router(state: DashboardState) -> Router {
         .route("/dashboard/emails", get(emails::list))
         .route("/dashboard/emails/{id}", get(emails::detail))
         .route("/dashboard/emails/{id}/timeline", get(emails::timeline))
+        .route("/dashboard/metrics", get(metrics::page))
         .route("/dashboard/suppressions/remove", post(emails::remove_suppression))
         .route("/dashboard/api-keys", get(api_keys::list).post(api_keys::create))
         .route("/dashboard/api-keys/{id}", get(api_keys::edit).post(api_keys::update))
@@ -52,6 +56,12 @@ pub fn router(state: DashboardState) -> Router {
         .route("/dashboard/webhooks/{id}/status", post(webhooks::set_status))
         .route("/dashboard/webhooks/{id}/replay", post(webhooks::replay))
         .route("/dashboard/webhooks/{id}/delete", post(webhooks::remove))
+        .route("/dashboard/audience", get(audience::list))
+        .route("/dashboard/audience/{id}", get(audience::detail))
+        .route("/dashboard/domains", get(domains::list).post(domains::add))
+        .route("/dashboard/domains/{id}", get(domains::detail).post(domains::update))
+        .route("/dashboard/domains/{id}/verify", post(domains::verify))
+        .route("/dashboard/domains/{id}/delete", post(domains::remove))
         .route("/dashboard/assets/{name}", get(assets::serve))
         .with_state(state)
 }

@@ -12,6 +12,7 @@ pub mod contacts;
 pub mod import_job;
 pub mod imports;
 pub mod properties;
+pub mod search;
 pub mod segments;
 pub mod topics;
 pub mod unsubscribe;

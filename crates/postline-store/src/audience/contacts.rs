@@ -187,6 +187,47 @@ impl ContactStore for Db {
         rows::team_page(&self.pool, &format!("SELECT {COLUMNS} FROM {from}"), team_id, page, contact_from).await
     }
 
+    async fn search_contacts(
+        &self,
+        team_id: TeamId,
+        search: &postline_core::audience::search::ContactSearch,
+        page: &PageRequest,
+    ) -> Result<Page<Contact>> {
+        let mut conditions = vec!["team_id = $1".to_string()];
+        let mut binds = vec![team_id.to_string()];
+        if let Some(text) = &search.text {
+            binds.push(format!("%{}%", postline_core::emails::search::like_escape(text)));
+            let p = binds.len();
+            conditions.push(format!(
+                "(email_key LIKE ${p} ESCAPE '\\' OR LOWER(COALESCE(first_name, '')) LIKE ${p} ESCAPE '\\' \
+                 OR LOWER(COALESCE(last_name, '')) LIKE ${p} ESCAPE '\\')"
+            ));
+        }
+        if let Some(unsubscribed) = search.unsubscribed {
+            // Stored as 0/1 on both backends.
+            conditions.push(format!("unsubscribed = {}", i32::from(unsubscribed)));
+        }
+        if let Some(segment) = search.segment {
+            binds.push(segment.to_string());
+            conditions
+                .push(format!("id IN (SELECT contact_id FROM segment_members WHERE segment_id = ${})", binds.len()));
+        }
+        let (cursor_condition, order, cursor, reverse) = rows::cursor_sql(page, binds.len() + 1, true);
+        binds.extend(cursor);
+        let sql = format!(
+            "SELECT {COLUMNS} FROM contacts WHERE {} {cursor_condition} {order} LIMIT {}",
+            conditions.join(" AND "),
+            page.limit + 1
+        );
+        let mut query = sqlx::query(AssertSqlSafe(sql));
+        for bind in binds {
+            query = query.bind(bind);
+        }
+        let found = query.fetch_all(&self.pool).await.map_err(db)?;
+        let items = found.iter().map(contact_from).collect::<Result<Vec<_>>>()?;
+        Ok(rows::page_of(items, page.limit, reverse))
+    }
+
     async fn save_contact(
         &self,
         c: &Contact,

@@ -15,6 +15,7 @@ backend_tests!(
     a_bounce_shows_its_drawer_and_the_address_can_be_removed_from_suppression,
     admins_manage_api_keys_and_see_a_new_token_once_while_members_are_refused,
     webhook_endpoints_show_their_deliveries_and_replay_them,
+    the_audience_is_searched_by_name_status_and_segment_and_each_contact_shows_its_history,
 );
 
 const PASSWORD: &str = "a long enough password";
@@ -364,4 +365,54 @@ async fn webhook_endpoints_show_their_deliveries_and_replay_them(app: TestApp) {
     let deleted = admin.post(&format!("{location}/delete"), &[("csrf", &csrf)]).await;
     assert_eq!(deleted.location.as_deref(), Some("/dashboard/webhooks"));
     assert_eq!(app.get("/webhooks").await.body["data"], json!([]));
+}
+
+async fn the_audience_is_searched_by_name_status_and_segment_and_each_contact_shows_its_history(app: TestApp) {
+    user(&app, "member@acme.dev", Role::Member).await;
+    let contact = |body: serde_json::Value| {
+        let app = &app;
+        async move { app.post("/contacts", body).await.expect(201)["id"].as_str().unwrap().to_string() }
+    };
+    let ann = contact(json!({"email": "delivered+ann@resend.dev", "first_name": "Ann", "last_name": "Lee"})).await;
+    contact(json!({"email": "bob@example.org", "unsubscribed": true})).await;
+    let carol = contact(json!({"email": "carol_x@example.org"})).await;
+    let vip = app.post("/segments", json!({"name": "VIP"})).await.expect(201)["id"].as_str().unwrap().to_string();
+    app.post(&format!("/contacts/{carol}/segments/{vip}"), json!({})).await.expect(200);
+    app.post("/topics", json!({"name": "News", "default_subscription": "opt_in"})).await.expect(201);
+    app.post(
+        "/emails",
+        json!({"from": "onboarding@resend.dev", "to": "delivered+ann@resend.dev", "subject": "Hello Ann", "text": "t"}),
+    )
+    .await
+    .expect(200);
+
+    let mut visitor = Visitor::new(&app);
+    visitor.sign_in("member@acme.dev", PASSWORD).await;
+    let all = visitor.get("/dashboard/audience").await.body;
+    for address in ["delivered+ann@resend.dev", "bob@example.org", "carol_x@example.org"] {
+        assert!(all.contains(address), "{address} listed");
+    }
+    let by_name = visitor.get("/dashboard/audience?q=LEE").await.body;
+    assert!(by_name.contains("delivered+ann@resend.dev") && !by_name.contains("bob@example.org"));
+    let literal = visitor.get("/dashboard/audience?q=r_l").await.body;
+    assert!(literal.contains("No contacts match"), "`_` is a character, not a wildcard");
+    let unsubscribed = visitor.get("/dashboard/audience?status=unsubscribed").await.body;
+    assert!(unsubscribed.contains("bob@example.org") && !unsubscribed.contains("delivered+ann@resend.dev"));
+    let members = visitor.get(&format!("/dashboard/audience?segment={vip}")).await.body;
+    assert!(members.contains("carol_x@example.org") && !members.contains("delivered+ann@resend.dev"));
+
+    let page = visitor.get(&format!("/dashboard/audience/{ann}")).await;
+    assert_eq!(page.status, StatusCode::OK);
+    for expected in ["Ann", "Lee", "News: subscribed", "Hello Ann"] {
+        assert!(page.body.contains(expected), "{expected} missing");
+    }
+    let carol_page = visitor.get(&format!("/dashboard/audience/{carol}")).await.body;
+    assert!(carol_page.contains("VIP"), "her segment is shown");
+
+    let other = app.other_team_key().await;
+    let body = json!({"email": "theirs@example.org"});
+    let theirs = app.request_as(&other, reqwest::Method::POST, "/contacts", Some(body), &[]).await;
+    let their_id = theirs.expect(201)["id"].as_str().unwrap().to_string();
+    assert_eq!(visitor.get(&format!("/dashboard/audience/{their_id}")).await.status, StatusCode::NOT_FOUND);
+    assert!(!visitor.get("/dashboard/audience?q=theirs").await.body.contains("theirs@example.org"));
 }

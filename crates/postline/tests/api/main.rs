@@ -10,6 +10,8 @@ mod bodies;
 mod broadcasts;
 mod contacts;
 mod dashboard;
+mod dashboard_domains;
+mod dashboard_metrics;
 mod delivery;
 mod domains;
 mod emails;
