@@ -136,5 +136,24 @@ async fn a_user_signs_in_and_watches_an_emails_timeline_update_live() {
     let text = browser.text().await;
     assert!(text.contains("Production") && !text.contains(&token), "{text}");
     browser.screenshot("api-keys").await;
+
+    // The other pages render for a person to look at (their behaviour is tested over HTTP).
+    app.post("/contacts", json!({"email": "ann@example.org", "first_name": "Ann"})).await.expect(201);
+    let domain =
+        app.post("/domains", json!({"name": "acme.dev"})).await.expect(201)["id"].as_str().unwrap().to_string();
+    for (path, name, heading) in [
+        ("/dashboard/domains", "domains", "Domains"),
+        ("/dashboard/audience", "audience", "Audience"),
+        ("/dashboard/webhooks", "webhooks", "Webhooks"),
+        ("/dashboard/metrics", "metrics", "Metrics"),
+    ] {
+        browser.goto(&format!("{}{path}", app.base_url)).await;
+        let text = browser.text().await;
+        assert!(text.contains(heading), "{path}: {text}");
+        browser.screenshot(name).await;
+    }
+    browser.goto(&format!("{}/dashboard/domains/{domain}", app.base_url)).await;
+    assert!(browser.text().await.contains("acme.dev"));
+    browser.screenshot("domain").await;
     browser.close().await;
 }
