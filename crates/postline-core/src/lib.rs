@@ -10,6 +10,7 @@ pub mod api_keys;
 pub mod audience;
 pub mod broadcasts;
 pub mod cache;
+pub mod capture;
 pub mod clock;
 pub mod delivery;
 pub mod dkim;

@@ -27,6 +27,9 @@ pub struct Settings {
     /// Most copies of one broadcast waiting for their first attempt before its fan-out
     /// waits for the MTA to catch up.
     pub broadcast_window: u64,
+    /// Capture mode: real recipients' mail is kept for the developer inbox, never sent
+    /// (see [`crate::capture`]).
+    pub capture: bool,
 }
 
 impl Settings {

@@ -324,6 +324,7 @@ pub trait Store:
     + TemplateStore
     + ReceivingStore
     + UserStore
+    + CaptureStore
     + Send
     + Sync
     + 'static
@@ -352,6 +353,7 @@ impl<T> Store for T where
         + TemplateStore
         + ReceivingStore
         + UserStore
+        + CaptureStore
         + Send
         + Sync
         + 'static
@@ -680,4 +682,14 @@ pub trait UserStore {
     /// The session with this token hash and its user.
     async fn session(&self, token_hash: &str) -> Result<Option<(Session, User)>>;
     async fn delete_session(&self, token_hash: &str) -> Result<()>;
+}
+
+/// The developer inbox of capture mode.
+#[async_trait]
+pub trait CaptureStore {
+    async fn insert_captured(&self, message: &crate::capture::CapturedMessage) -> Result<()>;
+    /// Newest first, without the raw source (`raw` left empty).
+    async fn list_captured(&self, team_id: TeamId, page: &PageRequest)
+    -> Result<Page<crate::capture::CapturedMessage>>;
+    async fn get_captured(&self, team_id: TeamId, id: uuid::Uuid) -> Result<Option<crate::capture::CapturedMessage>>;
 }

@@ -41,5 +41,26 @@ function copyButtons() {
   });
 }
 
+// Elements with `data-poll` (the developer inbox) reload their content every two
+// seconds from that URL while the page is open.
+function pollFragments() {
+  for (const box of document.querySelectorAll("[data-poll]")) {
+    const tick = async () => {
+      try {
+        const response = await fetch(box.dataset.poll, { credentials: "same-origin", headers: { accept: "text/html" } });
+        if (response.ok) {
+          const html = await response.text();
+          if (box.innerHTML !== html) box.innerHTML = html;
+        }
+      } catch (_) {
+        // Offline for a moment: try again on the next tick.
+      }
+      setTimeout(tick, 2000);
+    };
+    setTimeout(tick, 2000);
+  }
+}
+
 document.addEventListener("DOMContentLoaded", refreshTimeline);
+document.addEventListener("DOMContentLoaded", pollFragments);
 document.addEventListener("DOMContentLoaded", copyButtons);

@@ -21,10 +21,12 @@ pub enum Section {
     Webhooks,
     Audience,
     Metrics,
+    Inbox,
 }
 
 const SECTIONS: &[(Section, &str, &str)] = &[
     (Section::Emails, "Emails", "/dashboard/emails"),
+    (Section::Inbox, "Inbox", "/dashboard/inbox"),
     (Section::Domains, "Domains", "/dashboard/domains"),
     (Section::Metrics, "Metrics", "/dashboard/metrics"),
     (Section::Audience, "Audience", "/dashboard/audience"),

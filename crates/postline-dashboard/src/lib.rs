@@ -15,6 +15,7 @@ mod audience;
 mod domains;
 mod emails;
 mod format;
+mod inbox;
 mod layout;
 mod metrics;
 pub mod session;
@@ -62,6 +63,9 @@ pub fn router(state: DashboardState) -> Router {
         .route("/dashboard/domains/{id}", get(domains::detail).post(domains::update))
         .route("/dashboard/domains/{id}/verify", post(domains::verify))
         .route("/dashboard/domains/{id}/delete", post(domains::remove))
+        .route("/dashboard/inbox", get(inbox::list))
+        .route("/dashboard/inbox/rows", get(inbox::fragment))
+        .route("/dashboard/inbox/{id}", get(inbox::message))
         .route("/dashboard/assets/{name}", get(assets::serve))
         .with_state(state)
 }

@@ -141,6 +141,9 @@ pub struct MtaConfig {
     pub data_timeout: Duration,
     /// How long an idle pooled connection is kept.
     pub idle_timeout: Duration,
+    /// Capture mode: messages are rendered and signed, then kept for the developer
+    /// inbox instead of sent (`postline_core::capture`).
+    pub capture: bool,
 }
 
 impl Default for MtaConfig {
@@ -160,6 +163,7 @@ impl Default for MtaConfig {
             command_timeout: Duration::from_secs(300),
             data_timeout: Duration::from_secs(600),
             idle_timeout: Duration::from_secs(30),
+            capture: false,
         }
     }
 }

@@ -224,6 +224,16 @@ impl Inner {
         };
         let mail_from = format!("bounces+{}@{return_path}.{sender_domain}", group.email_id);
         let recipients: Vec<String> = group.rows.iter().map(|r| r.recipient.clone()).collect();
+        if self.config.capture {
+            // Rendered and signed exactly as it would be sent; kept instead of sent.
+            return match self.postline.capture_message(team_id, group.email_id, &mail_from, &recipients, message).await
+            {
+                Ok(()) => all(AttemptResult::Delivered { reply: postline_core::capture::CAPTURED_REPLY.to_string() }),
+                Err(error) => {
+                    all(AttemptResult::Deferred { reason: format!("could not keep the captured message: {error}") })
+                }
+            };
+        }
         let destinations = match self.destinations(&group.domain).await {
             Ok(destinations) => destinations,
             Err(result) => return all(result),

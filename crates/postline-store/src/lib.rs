@@ -14,6 +14,7 @@
 mod api_keys;
 mod audience;
 mod broadcasts;
+mod capture;
 mod claims;
 mod connect;
 mod domains;

@@ -24,6 +24,7 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
     (13, "templates", include_str!("../migrations/0013_templates.sql")),
     (14, "receiving", include_str!("../migrations/0014_receiving.sql")),
     (15, "users", include_str!("../migrations/0015_users.sql")),
+    (16, "capture", include_str!("../migrations/0016_capture.sql")),
 ];
 
 /// The newest schema version this binary knows (the last migration's, so adding a

@@ -79,6 +79,8 @@ pub struct Options {
     pub delivery_expiry: chrono::Duration,
     /// Most copies of one broadcast waiting for the MTA before its fan-out pauses.
     pub broadcast_window: u64,
+    /// Capture mode: real recipients' mail is kept for the developer inbox.
+    pub capture: bool,
 }
 
 impl Default for Options {
@@ -90,6 +92,7 @@ impl Default for Options {
             mta: test_mta(),
             delivery_expiry: chrono::Duration::hours(72),
             broadcast_window: postline_core::Settings::DEFAULT_BROADCAST_WINDOW,
+            capture: false,
         }
     }
 }
@@ -104,6 +107,7 @@ impl TestApp {
     pub async fn start_with(backend: Backend, mut options: Options) -> Self {
         let dir = tempfile::tempdir().expect("temp dir");
         let dns = crate::dns::DnsServer::start().await;
+        options.mta.capture = options.capture;
         if options.mta.dns_servers.is_empty() {
             options.mta.dns_servers = vec![dns.address];
         }
@@ -128,6 +132,7 @@ impl TestApp {
             delivery_lease: chrono::Duration::minutes(20),
             broadcast_window: options.broadcast_window,
             smtp: None,
+            capture: options.capture,
             regions: ["us-east-1", "eu-west-1", "sa-east-1", "ap-northeast-1"]
                 .map(|name| postline_core::domains::records::RegionHosts::derived(name, "postline.test"))
                 .to_vec(),

@@ -54,6 +54,7 @@ impl App {
             dkim_selector: config.mta.dkim_selector.clone(),
             delivery_lease: config.delivery_lease,
             broadcast_window: config.broadcast_window,
+            capture: config.capture,
         };
         let resolver = postline_mta::dns::MxResolver::uncached(&config.mta.dns_servers)
             .map_err(|e| anyhow::anyhow!("setting up DNS: {e}"))?;

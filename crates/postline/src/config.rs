@@ -53,6 +53,7 @@ pub struct FileConfig {
     pub delivery_concurrency: Option<usize>,
     pub delivery_lease_secs: Option<u64>,
     pub broadcast_window: Option<u64>,
+    pub capture: Option<bool>,
     pub regions: Option<std::collections::BTreeMap<String, RegionFile>>,
     pub region_names: Option<String>,
     pub dns_base: Option<String>,
@@ -147,6 +148,9 @@ pub struct Overrides {
     /// [env: POSTLINE_BROADCAST_WINDOW] [default: 5000]
     #[arg(long, env = "POSTLINE_BROADCAST_WINDOW", global = true, hide_env = true)]
     pub broadcast_window: Option<u64>,
+    /// Capture mode: keep real recipients' mail in the dashboard's inbox, send nothing [env: POSTLINE_CAPTURE] [default: false]
+    #[arg(long, env = "POSTLINE_CAPTURE", global = true, hide_env = true, num_args = 0..=1, default_missing_value = "true")]
+    pub capture: Option<bool>,
     /// Regions this installation offers [env: POSTLINE_REGIONS] [default: us-east-1,eu-west-1,sa-east-1,ap-northeast-1]
     #[arg(long = "regions", env = "POSTLINE_REGIONS", global = true, hide_env = true)]
     pub region_names: Option<String>,
@@ -211,6 +215,8 @@ pub struct Config {
     pub delivery_lease: chrono::Duration,
     /// Most copies of one broadcast waiting for the MTA before its fan-out pauses.
     pub broadcast_window: u64,
+    /// Capture mode: nothing is sent; the developer inbox keeps it all.
+    pub capture: bool,
     /// The inbound SMTP server, when one is to listen.
     pub smtp: Option<SmtpInbound>,
 }
@@ -297,6 +303,8 @@ impl Config {
         let mta = mta_config(overrides, &file, &hostname)?;
         let regions = regions(overrides, &file, &hostname)?;
         let smtp = smtp_inbound(overrides, &file)?;
+        let capture = overrides.capture.or(file.capture).unwrap_or(false);
+        let mta = postline_mta::MtaConfig { capture, ..mta };
         let listen_raw = overrides.listen.clone().or(file.listen).unwrap_or_else(|| DEFAULT_LISTEN.to_string());
         let listen: SocketAddr = listen_raw
             .parse()
@@ -356,6 +364,7 @@ impl Config {
                 .unwrap_or(postline_core::Settings::DEFAULT_BROADCAST_WINDOW)
                 .clamp(1, 1_000_000),
             smtp,
+            capture,
             delivery_expiry: chrono::Duration::hours(
                 i64::try_from(
                     overrides.delivery_expiry_hours.or(file.delivery_expiry_hours).unwrap_or(72).clamp(1, 720),

@@ -55,6 +55,9 @@ pub async fn run(mut config: Config) -> anyhow::Result<()> {
     } else {
         println!("Dashboard: {}/dashboard", config.public_url);
     }
+    if config.capture {
+        println!("Capture mode: nothing is sent; every email appears at {}/dashboard/inbox", config.public_url);
+    }
     let inbound = match &config.smtp {
         Some(smtp) => start_inbound(&app, &config, smtp).await?,
         None => Vec::new(),

@@ -62,6 +62,10 @@ pub async fn ensure_first_admin(postline: &Postline, team_id: TeamId) -> anyhow:
     let email = std::env::var("POSTLINE_ADMIN_EMAIL").ok().filter(|e| !e.is_empty());
     let email = email.unwrap_or_else(|| "admin@postline.local".to_string());
     let password = generate_password();
-    postline.create_user(team_id, &email, &password, Role::Admin, None).await.context("creating the first admin")?;
-    Ok(Some((email, password)))
+    match postline.create_user(team_id, &email, &password, Role::Admin, None).await {
+        Ok(_) => Ok(Some((email, password))),
+        // Several nodes starting together on one database: another one made it.
+        Err(postline_core::Error::Conflict(_)) => Ok(None),
+        Err(error) => Err(error).context("creating the first admin"),
+    }
 }

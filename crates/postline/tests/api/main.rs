@@ -11,6 +11,7 @@ mod broadcasts;
 mod contacts;
 mod dashboard;
 mod dashboard_domains;
+mod dashboard_inbox;
 mod dashboard_metrics;
 mod delivery;
 mod domains;
