@@ -1,28 +1,6 @@
 // Postline dashboard: small progressive enhancements; every page works without them.
 "use strict";
 
-// A timeline that may still change refreshes itself every few seconds until the
-// email reaches a final state (the server says so in `x-settled`).
-function refreshTimeline() {
-  const box = document.getElementById("timeline");
-  if (!box || box.dataset.settled === "true") return;
-  const url = box.dataset.refresh;
-  const tick = async () => {
-    try {
-      const response = await fetch(url, { credentials: "same-origin", headers: { accept: "text/html" } });
-      if (response.ok) {
-        const html = await response.text();
-        if (box.innerHTML !== html) box.innerHTML = html;
-        if (response.headers.get("x-settled") === "true") return;
-      }
-    } catch (_) {
-      // Offline for a moment: try again on the next tick.
-    }
-    setTimeout(tick, 2000);
-  };
-  setTimeout(tick, 2000);
-}
-
 // Buttons with `data-copy` put that text on the clipboard, saying so for screen readers.
 function copyButtons() {
   document.addEventListener("click", async (event) => {
@@ -41,16 +19,19 @@ function copyButtons() {
   });
 }
 
-// Elements with `data-poll` (the developer inbox) reload their content every two
-// seconds from that URL while the page is open.
+// Elements with `data-poll` (an email's timeline, the developer inbox) reload their
+// content from that URL every two seconds while the page is open, until the element
+// or the server (`x-settled: true`) says nothing more will change.
 function pollFragments() {
   for (const box of document.querySelectorAll("[data-poll]")) {
+    if (box.dataset.settled === "true") continue;
     const tick = async () => {
       try {
         const response = await fetch(box.dataset.poll, { credentials: "same-origin", headers: { accept: "text/html" } });
         if (response.ok) {
           const html = await response.text();
           if (box.innerHTML !== html) box.innerHTML = html;
+          if (response.headers.get("x-settled") === "true") return;
         }
       } catch (_) {
         // Offline for a moment: try again on the next tick.
@@ -61,6 +42,5 @@ function pollFragments() {
   }
 }
 
-document.addEventListener("DOMContentLoaded", refreshTimeline);
 document.addEventListener("DOMContentLoaded", pollFragments);
 document.addEventListener("DOMContentLoaded", copyButtons);

@@ -25,7 +25,7 @@ use crate::{
     DashboardState,
     format::time,
     layout::{self, Section, failure},
-    session::{Viewer, admin_refusal, csrf_refusal},
+    session::{CsrfOnly, Viewer, admin_refusal, csrf_refusal},
 };
 
 /// A key unused this long is shown as inactive (the reference: "hasn't been used in the last 30 days").
@@ -255,12 +255,6 @@ pub async fn update(
         },
         Err(error) => failure(error),
     }
-}
-
-#[derive(Deserialize)]
-pub struct CsrfOnly {
-    #[serde(default)]
-    csrf: String,
 }
 
 /// `POST /dashboard/api-keys/{id}/delete`

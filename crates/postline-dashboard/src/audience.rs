@@ -13,7 +13,7 @@ use postline_core::{
     audience::{Subscription, search::ContactSearch},
     emails::search::EmailSearch,
     ids::SegmentId,
-    pagination::{Cursor, PageRequest},
+    pagination::PageRequest,
 };
 use serde::Deserialize;
 
@@ -21,7 +21,7 @@ use crate::{
     DashboardState,
     format::{status, time},
     layout::{self, Section, failure},
-    session::{Viewer, percent},
+    session::Viewer,
 };
 
 const PAGE_SIZE: u32 = 50;
@@ -47,11 +47,7 @@ pub async fn list(State(state): State<DashboardState>, viewer: Viewer, Query(que
             Some("subscribed") => Some(false),
             _ => None,
         };
-        let cursor = match (&query.after, &query.before) {
-            (Some(after), _) if !after.is_empty() => Cursor::After(after.clone()),
-            (_, Some(before)) if !before.is_empty() => Cursor::Before(before.clone()),
-            _ => Cursor::Start,
-        };
+        let cursor = crate::paging::cursor(&query.after, &query.before);
         let search = ContactSearch { text: query.q.clone(), unsubscribed, segment };
         let found =
             state.postline.search_contacts(viewer.team_id(), search, PageRequest { limit: PAGE_SIZE, cursor }).await?;
@@ -64,12 +60,7 @@ pub async fn list(State(state): State<DashboardState>, viewer: Viewer, Query(que
         Ok(loaded) => loaded,
         Err(error) => return failure(error),
     };
-    let kept: String = [("q", &query.q), ("status", &query.status), ("segment", &query.segment)]
-        .iter()
-        .filter_map(|(name, value)| {
-            value.as_deref().filter(|v| !v.is_empty()).map(|v| format!("&{name}={}", percent(v)))
-        })
-        .collect();
+    let kept = crate::paging::kept_filters(&[("q", &query.q), ("status", &query.status), ("segment", &query.segment)]);
     let content = html! {
         h1 { "Audience" }
         form.filters method="get" action="/dashboard/audience" role="search" {

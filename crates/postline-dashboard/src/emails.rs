@@ -15,7 +15,7 @@ use postline_core::{
     clock::Timestamp,
     emails::{Email, EmailEvent, EventKind, search::EmailSearch},
     ids::EmailId,
-    pagination::{Cursor, PageRequest},
+    pagination::PageRequest,
 };
 use serde::Deserialize;
 use serde_json::Value;
@@ -45,17 +45,6 @@ fn day(raw: Option<&str>) -> Option<Timestamp> {
     Some(Utc.from_utc_datetime(&date.and_hms_opt(0, 0, 0)?))
 }
 
-/// The query string of the current filters (for pagination links).
-fn filters(query: &ListQuery) -> String {
-    let pairs =
-        [("q", &query.q), ("status", &query.status), ("tag", &query.tag), ("from", &query.from), ("to", &query.to)];
-    pairs
-        .iter()
-        .filter_map(|(name, value)| value.as_deref().filter(|v| !v.is_empty()).map(|v| (name, v)))
-        .map(|(name, value)| format!("&{name}={}", crate::session::percent(value)))
-        .collect()
-}
-
 /// `GET /dashboard/emails`
 pub async fn list(State(state): State<DashboardState>, viewer: Viewer, Query(query): Query<ListQuery>) -> Response {
     let status_filter = query.status.as_deref().filter(|s| !s.is_empty()).and_then(EventKind::parse);
@@ -66,17 +55,18 @@ pub async fn list(State(state): State<DashboardState>, viewer: Viewer, Query(que
         since: day(query.from.as_deref()),
         until: day(query.to.as_deref()).map(|d| d + chrono::Duration::days(1)),
     };
-    let cursor = match (&query.after, &query.before) {
-        (Some(after), _) if !after.is_empty() => Cursor::After(after.clone()),
-        (_, Some(before)) if !before.is_empty() => Cursor::Before(before.clone()),
-        _ => Cursor::Start,
-    };
-    let page = PageRequest { limit: PAGE_SIZE, cursor };
+    let page = PageRequest { limit: PAGE_SIZE, cursor: crate::paging::cursor(&query.after, &query.before) };
     let found = match state.postline.search_emails(viewer.team_id(), search, page).await {
         Ok(found) => found,
         Err(error) => return failure(error),
     };
-    let kept = filters(&query);
+    let kept = crate::paging::kept_filters(&[
+        ("q", &query.q),
+        ("status", &query.status),
+        ("tag", &query.tag),
+        ("from", &query.from),
+        ("to", &query.to),
+    ]);
     let content = html! {
         h1 { "Emails" }
         form.filters method="get" action="/dashboard/emails" role="search" {
@@ -255,7 +245,7 @@ pub async fn detail(State(state): State<DashboardState>, viewer: Viewer, Path(id
         }
         section aria-labelledby="timeline-title" {
             h2 #timeline-title { "Timeline" }
-            div #timeline data-refresh={ "/dashboard/emails/" (email.id) "/timeline" } data-settled=(settled(email.last_event)) aria-live="polite" {
+            div #timeline data-poll={ "/dashboard/emails/" (email.id) "/timeline" } data-settled=(settled(email.last_event)) aria-live="polite" {
                 (timeline_list(&events))
             }
         }

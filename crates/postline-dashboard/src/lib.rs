@@ -18,6 +18,7 @@ mod format;
 mod inbox;
 mod layout;
 mod metrics;
+mod paging;
 pub mod session;
 mod sign_in;
 mod webhooks;

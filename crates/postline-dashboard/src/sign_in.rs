@@ -14,7 +14,7 @@ use serde::Deserialize;
 
 use crate::{
     DashboardState, layout,
-    session::{COOKIE, LOGIN_COOKIE, Viewer, cookie, csrf_refusal, safe_next, same_secret, set_cookie},
+    session::{COOKIE, CsrfOnly, LOGIN_COOKIE, Viewer, cookie, csrf_refusal, safe_next, same_secret, set_cookie},
 };
 
 #[derive(Deserialize)]
@@ -31,12 +31,6 @@ pub struct SignInForm {
     #[serde(default)]
     csrf: String,
     next: Option<String>,
-}
-
-#[derive(Deserialize)]
-pub struct CsrfForm {
-    #[serde(default)]
-    csrf: String,
 }
 
 /// Errors shown next to their fields.
@@ -139,7 +133,7 @@ pub async fn sign_out(
     State(state): State<DashboardState>,
     viewer: Viewer,
     headers: HeaderMap,
-    Form(form): Form<CsrfForm>,
+    Form(form): Form<CsrfOnly>,
 ) -> Response {
     if let Some(refused) = csrf_refusal(&viewer, &form.csrf) {
         return refused;

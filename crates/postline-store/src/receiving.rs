@@ -139,10 +139,11 @@ async fn insert_one(tx: &mut sqlx::Transaction<'_, sqlx::Any>, new: &NewReceived
 
 /// `last_event` values a report's event replaces: an accepted email that later
 /// bounced shows `bounced`; a complaint beats everything but another complaint.
-fn replaced_by(kind: EventKind) -> &'static [&'static str] {
+fn replaced_by(kind: EventKind) -> &'static [EventKind] {
+    use EventKind::*;
     match kind {
-        EventKind::Bounced => &["sent", "delivered", "delivery_delayed", "opened", "clicked"],
-        EventKind::Complained => &["sent", "delivered", "delivery_delayed", "opened", "clicked", "bounced"],
+        Bounced => &[Sent, Delivered, DeliveryDelayed, Opened, Clicked],
+        Complained => &[Sent, Delivered, DeliveryDelayed, Opened, Clicked, Bounced],
         _ => &[],
     }
 }
@@ -267,22 +268,7 @@ impl ReceivingStore for Db {
             }
             writer::insert_event(&mut tx, &mut subscribers, team_id, event).await?;
             written += 1;
-            let replaced = replaced_by(event.kind);
-            if !replaced.is_empty() {
-                let placeholders: Vec<String> = (0..replaced.len()).map(|i| format!("${}", i + 4)).collect();
-                let sql = format!(
-                    "UPDATE emails SET last_event = $1 WHERE id = $2 AND team_id = $3 AND last_event IN ({})",
-                    placeholders.join(", ")
-                );
-                let mut update = sqlx::query(AssertSqlSafe(sql))
-                    .bind(event.kind.as_str())
-                    .bind(email_id.to_string())
-                    .bind(team_id.to_string());
-                for kind in replaced {
-                    update = update.bind(*kind);
-                }
-                update.execute(&mut *tx).await.map_err(db)?;
-            }
+            writer::advance_last_event(&mut tx, email_id, event.kind, replaced_by(event.kind)).await?;
         }
         if written > 0 {
             for entry in &effects.suppressions {

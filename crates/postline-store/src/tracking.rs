@@ -10,7 +10,6 @@ use postline_core::{
     store::TrackingStore,
     tracking::advances,
 };
-use sqlx::AssertSqlSafe;
 
 use crate::{Db, error::db, webhooks::Subscribers, writer};
 
@@ -30,20 +29,9 @@ impl TrackingStore for Db {
         }
         writer::insert_event(&mut tx, &mut Subscribers::default(), team_id, event).await?;
         if advance {
-            // One conditional update, so concurrent hits and deliveries cannot move
-            // `last_event` backwards between a read and a write.
             let replaced: Vec<EventKind> =
                 EventKind::ALL.into_iter().filter(|current| advances(*current, event.kind)).collect();
-            let placeholders: Vec<String> = (0..replaced.len()).map(|i| format!("${}", i + 3)).collect();
-            let sql = format!(
-                "UPDATE emails SET last_event = $1 WHERE id = $2 AND last_event IN ({})",
-                placeholders.join(", ")
-            );
-            let mut update = sqlx::query(AssertSqlSafe(sql)).bind(event.kind.as_str()).bind(event.email_id.to_string());
-            for kind in replaced {
-                update = update.bind(kind.as_str());
-            }
-            update.execute(&mut *tx).await.map_err(db)?;
+            writer::advance_last_event(&mut tx, event.email_id, event.kind, &replaced).await?;
         }
         tx.commit().await.map_err(db)?;
         Ok(true)

@@ -10,9 +10,9 @@
 use postline_core::{
     Error, Result,
     clock::to_micros,
-    emails::{EmailEvent, NewEmail},
+    emails::{EmailEvent, EventKind, NewEmail},
     idempotency::Completion,
-    ids::TeamId,
+    ids::{EmailId, TeamId},
 };
 use std::sync::Arc;
 
@@ -168,6 +168,29 @@ pub(crate) async fn insert_email(
         .map_err(db)?;
     }
     insert_event(tx, subscribers, email.team_id, &new.first_event).await
+}
+
+/// Moves an email's `last_event` to `kind`, but only from one of `replaced`: one
+/// conditional update, so concurrent writers (hits, deliveries, reports) cannot move
+/// it backwards between a read and a write.
+pub(crate) async fn advance_last_event(
+    tx: &mut sqlx::Transaction<'_, sqlx::Any>,
+    email_id: EmailId,
+    kind: EventKind,
+    replaced: &[EventKind],
+) -> Result<()> {
+    if replaced.is_empty() {
+        return Ok(());
+    }
+    let placeholders: Vec<String> = (0..replaced.len()).map(|i| format!("${}", i + 3)).collect();
+    let sql =
+        format!("UPDATE emails SET last_event = $1 WHERE id = $2 AND last_event IN ({})", placeholders.join(", "));
+    let mut update = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(kind.as_str()).bind(email_id.to_string());
+    for current in replaced {
+        update = update.bind(current.as_str());
+    }
+    update.execute(&mut **tx).await.map_err(db)?;
+    Ok(())
 }
 
 /// Appends one event to an email's timeline.

@@ -69,7 +69,7 @@ impl Postline {
         recipients: &[RecipientReport],
     ) -> Result<usize> {
         let Some(email) = self.store.get_email(team_id, email_id).await? else { return Ok(0) };
-        let sent_to: Vec<String> = email.to.iter().chain(&email.cc).chain(&email.bcc).map(|a| normalize(a)).collect();
+        let sent_to = recipients_of(&email);
         let now = self.clock.now();
         let mut effects = ReportEffects { events: Vec::new(), suppressions: Vec::new() };
         for line in recipients {
@@ -92,7 +92,7 @@ impl Postline {
     /// the suppression list. Returns whether anything new was written.
     pub async fn record_complaint(&self, team_id: TeamId, email_id: EmailId, complaint: &Complaint) -> Result<bool> {
         let Some(email) = self.store.get_email(team_id, email_id).await? else { return Ok(false) };
-        let sent_to: Vec<String> = email.to.iter().chain(&email.cc).chain(&email.bcc).map(|a| normalize(a)).collect();
+        let sent_to = recipients_of(&email);
         let Some(recipient) = match_recipient(&sent_to, [&complaint.recipient, &None]) else { return Ok(false) };
         let now = self.clock.now();
         let mut event = EmailEvent::new(email_id, EventKind::Complained, Some(recipient.clone()), now);
@@ -108,6 +108,11 @@ impl Postline {
         };
         Ok(self.store.record_report(team_id, email_id, &effects).await? > 0)
     }
+}
+
+/// Every address the email went to, normalised.
+fn recipients_of(email: &crate::emails::Email) -> Vec<String> {
+    email.to.iter().chain(&email.cc).chain(&email.bcc).map(|a| normalize(a)).collect()
 }
 
 /// The email's recipient a report line is about: an address the report names if the

@@ -15,14 +15,8 @@ use serde_json::{Map, Value, json};
 use crate::{
     DashboardState,
     layout::failure,
-    session::{Viewer, csrf_refusal},
+    session::{CsrfOnly, Viewer, csrf_refusal},
 };
-
-#[derive(Deserialize)]
-pub struct CsrfOnly {
-    #[serde(default)]
-    csrf: String,
-}
 
 /// One settings form: only the field it carries changes.
 #[derive(Deserialize, Default)]
