@@ -10,7 +10,7 @@ use axum::{
 use postline_core::{
     Postline,
     emails::send::BatchMode,
-    idempotency::{Begin, ClaimedKey, IdempotencyKey, fingerprint},
+    idempotency::{Begin, ClaimedKey, IdempotencyKey, Sent, fingerprint},
     ids::{EmailId, TeamId},
 };
 use serde_json::{Value, json};
@@ -30,19 +30,10 @@ pub async fn send(
     headers: HeaderMap,
     JsonBody(body): JsonBody,
 ) -> Result<Response, ApiError> {
-    let postline = &state.postline;
-    let claimed = match claim_key(postline, principal.team_id, &headers, "emails.send", &body).await? {
-        Claimed::Replay(response) => return Ok(response),
-        Claimed::Run(claimed) => claimed,
-    };
-    let result = async {
-        let email = postline.prepare_email(&principal, &body).await?;
-        let response = json!({"id": email.email.id});
-        postline.accept(vec![email], claimed.as_ref().map(|c| c.complete(200, response.clone()))).await?;
-        Ok::<_, ApiError>(response)
+    match state.postline.send_once(&principal, &body, idempotency_key(&headers)?).await? {
+        Sent::Accepted(response) => Ok(Json(response).into_response()),
+        Sent::Replayed { status, body } => Ok(replay(status, body)),
     }
-    .await;
-    finish(postline, claimed.as_ref(), result).await
 }
 
 /// `POST /emails/batch`
@@ -90,9 +81,16 @@ async fn claim_key(
     operation: &str,
     body: &Value,
 ) -> Result<Claimed, ApiError> {
-    let Some(raw) = headers.get("idempotency-key") else {
-        return Ok(Claimed::Run(None));
-    };
+    let Some(key) = idempotency_key(headers)? else { return Ok(Claimed::Run(None)) };
+    match postline.begin_idempotent(team_id, key, &fingerprint(operation, body)).await? {
+        Begin::Run(claimed) => Ok(Claimed::Run(Some(claimed))),
+        Begin::Replay { status, body } => Ok(Claimed::Replay(replay(status, body))),
+    }
+}
+
+/// The `Idempotency-Key` header, if sent.
+fn idempotency_key(headers: &HeaderMap) -> Result<Option<IdempotencyKey>, ApiError> {
+    let Some(raw) = headers.get("idempotency-key") else { return Ok(None) };
     let raw = raw.to_str().map_err(|_| {
         ApiError::new(
             StatusCode::BAD_REQUEST,
@@ -100,14 +98,12 @@ async fn claim_key(
             "The `Idempotency-Key` header must be printable text.",
         )
     })?;
-    let key = IdempotencyKey::parse(raw)?;
-    match postline.begin_idempotent(team_id, key, &fingerprint(operation, body)).await? {
-        Begin::Run(claimed) => Ok(Claimed::Run(Some(claimed))),
-        Begin::Replay { status, body } => {
-            let status = StatusCode::from_u16(status).unwrap_or(StatusCode::OK);
-            Ok(Claimed::Replay((status, Json(body)).into_response()))
-        }
-    }
+    Ok(Some(IdempotencyKey::parse(raw)?))
+}
+
+/// A saved response, sent again.
+fn replay(status: u16, body: Value) -> Response {
+    (StatusCode::from_u16(status).unwrap_or(StatusCode::OK), Json(body)).into_response()
 }
 
 async fn finish(

@@ -95,7 +95,50 @@ pub enum Begin {
     Replay { status: u16, body: Value },
 }
 
+/// What sending one email under an optional idempotency key came to.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Sent {
+    /// Accepted now; the response (`{"id": …}`).
+    Accepted(Value),
+    /// The key already answered this payload: its saved response.
+    Replayed { status: u16, body: Value },
+}
+
 impl Postline {
+    /// Validates and durably accepts one email, exactly once per `key` when one is
+    /// given (`POST /emails` with `Idempotency-Key`, SMTP submission with the header):
+    /// a key that already answered replays its response, a send that fails releases
+    /// the key so a corrected retry can use it.
+    pub async fn send_once(
+        &self,
+        principal: &crate::api_keys::Principal,
+        body: &Value,
+        key: Option<IdempotencyKey>,
+    ) -> Result<Sent> {
+        let claimed = match key {
+            None => None,
+            Some(key) => {
+                match self.begin_idempotent(principal.team_id, key, &fingerprint("emails.send", body)).await? {
+                    Begin::Replay { status, body } => return Ok(Sent::Replayed { status, body }),
+                    Begin::Run(claimed) => Some(claimed),
+                }
+            }
+        };
+        let accepted = async {
+            let email = self.prepare_email(principal, body).await?;
+            let response = serde_json::json!({"id": email.email.id});
+            self.accept(vec![email], claimed.as_ref().map(|c| c.complete(200, response.clone()))).await?;
+            Ok(response)
+        }
+        .await;
+        if accepted.is_err()
+            && let Some(claimed) = &claimed
+        {
+            self.release_idempotent(claimed).await;
+        }
+        accepted.map(Sent::Accepted)
+    }
+
     /// Claims an idempotency key for a request with the given fingerprint.
     pub async fn begin_idempotent(&self, team_id: TeamId, key: IdempotencyKey, fingerprint: &str) -> Result<Begin> {
         let now = self.clock.now();

@@ -13,7 +13,7 @@ use postline_api::rate_limit::RateLimiter;
 use postline_core::{
     Error, Postline,
     emails::address::{parse_mailbox, valid_address},
-    idempotency::{Begin, IdempotencyKey, fingerprint},
+    idempotency::IdempotencyKey,
     ids::ApiKeyId,
     receiving::ParsedMessage,
 };
@@ -81,31 +81,9 @@ impl MessageSink for SubmissionSink {
         }
         let parsed = crate::inbound::parse::parse(&envelope.message);
         let body = request_body(&parsed, &envelope.recipients);
-        let claimed = match idempotency_key(&parsed) {
-            None => None,
-            Some(raw) => {
-                let key = IdempotencyKey::parse(&raw).map_err(refusal)?;
-                match self.postline.begin_idempotent(principal.team_id, key, &fingerprint("emails.send", &body)).await {
-                    // Already accepted under this key: the client hears 250 again.
-                    Ok(Begin::Replay { .. }) => return Ok(()),
-                    Ok(Begin::Run(claimed)) => Some(claimed),
-                    Err(error) => return Err(refusal(error)),
-                }
-            }
-        };
-        let result = async {
-            let email = self.postline.prepare_email(&principal, &body).await?;
-            let response = json!({"id": email.email.id});
-            self.postline.accept(vec![email], claimed.as_ref().map(|c| c.complete(200, response))).await
-        }
-        .await;
-        if let Err(error) = result {
-            if let Some(claimed) = &claimed {
-                self.postline.release_idempotent(claimed).await;
-            }
-            return Err(refusal(error));
-        }
-        Ok(())
+        let key = idempotency_key(&parsed).map(|raw| IdempotencyKey::parse(&raw)).transpose().map_err(refusal)?;
+        // A key that already answered is answered 250 again: the message was accepted.
+        self.postline.send_once(&principal, &body, key).await.map(|_| ()).map_err(refusal)
     }
 }
 
