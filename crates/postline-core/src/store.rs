@@ -657,6 +657,13 @@ pub trait ReceivingStore {
         email_id: ReceivedEmailId,
         page: &PageRequest,
     ) -> Result<Page<ReceivedAttachment>>;
+    /// One attachment's metadata (its bytes stay in the store).
+    async fn received_attachment(
+        &self,
+        team_id: TeamId,
+        email_id: ReceivedEmailId,
+        id: AttachmentId,
+    ) -> Result<Option<ReceivedAttachment>>;
     async fn received_attachment_content(
         &self,
         team_id: TeamId,

@@ -226,6 +226,25 @@ impl ReceivingStore for Db {
         Ok(rows::page_of(items, page.limit, reverse))
     }
 
+    async fn received_attachment(
+        &self,
+        team_id: TeamId,
+        email_id: ReceivedEmailId,
+        id: AttachmentId,
+    ) -> Result<Option<ReceivedAttachment>> {
+        let sql = format!(
+            "SELECT {ATTACHMENT_COLUMNS} FROM received_attachments WHERE id = $1 AND email_id = $2 AND team_id = $3"
+        );
+        let row = sqlx::query(AssertSqlSafe(sql))
+            .bind(id.to_string())
+            .bind(email_id.to_string())
+            .bind(team_id.to_string())
+            .fetch_optional(&self.pool)
+            .await
+            .map_err(db)?;
+        row.as_ref().map(attachment_from).transpose()
+    }
+
     async fn received_attachment_content(
         &self,
         team_id: TeamId,

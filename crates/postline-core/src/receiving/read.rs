@@ -119,12 +119,8 @@ impl Postline {
         email_id: ReceivedEmailId,
         id: AttachmentId,
     ) -> Result<ReceivedAttachmentLink> {
-        let attachment = self
-            .store
-            .received_attachment_content(team_id, email_id, id)
-            .await?
-            .ok_or(Error::NotFound("Attachment"))?
-            .0;
+        let attachment =
+            self.store.received_attachment(team_id, email_id, id).await?.ok_or(Error::NotFound("Attachment"))?;
         Ok(self.received_attachment_link(team_id, attachment))
     }
 
