@@ -8,16 +8,20 @@ use axum::{
     middleware::Next,
     response::{IntoResponse, Response},
 };
-use postline_core::{Error, api_keys::Principal};
+use postline_core::{Error, api_keys::Principal, request_logs::RequestLog};
 
 use crate::{AppState, error::ApiError, rate_limit::Quota};
 
-/// Authenticates the request and applies the team's rate limit.
+/// Authenticates the request and applies the team's rate limit; every request a key
+/// was found for is then logged (buffered, never waited for: see
+/// `postline_core::request_logs`).
 pub async fn authenticate(State(state): State<AppState>, mut request: Request, next: Next) -> Response {
+    let started = std::time::Instant::now();
     let principal = match principal_of(&state, request.headers()).await {
         Ok(principal) => principal,
         Err(error) => return error.into_response(),
     };
+    let entry = LogStart::of(&state, &request, &principal);
     let quota = state.rate_limiter.check(principal.team_id);
     let mut response = if quota.allowed {
         request.extensions_mut().insert(principal);
@@ -26,7 +30,36 @@ pub async fn authenticate(State(state): State<AppState>, mut request: Request, n
         ApiError::from(Error::RateLimited { retry_after_secs: quota.reset }).into_response()
     };
     add_quota_headers(response.headers_mut(), quota);
+    state.request_logs.record(entry.finish(response.status(), started.elapsed()));
     response
+}
+
+/// What is known of a request's log entry before it is handled.
+struct LogStart(RequestLog);
+
+impl LogStart {
+    fn of(state: &AppState, request: &Request, principal: &Principal) -> Self {
+        let agent = request.headers().get(header::USER_AGENT).and_then(|v| v.to_str().ok());
+        // The path only: a query string may carry secrets.
+        LogStart(RequestLog::new(
+            principal.team_id,
+            principal.key_id,
+            request.method().as_str(),
+            request.uri().path(),
+            0,
+            agent,
+            std::time::Duration::ZERO,
+            state.postline.clock().now(),
+        ))
+    }
+
+    fn finish(self, status: StatusCode, took: std::time::Duration) -> RequestLog {
+        RequestLog {
+            status: status.as_u16(),
+            duration_ms: u32::try_from(took.as_millis()).unwrap_or(u32::MAX),
+            ..self.0
+        }
+    }
 }
 
 async fn principal_of(state: &AppState, headers: &HeaderMap) -> Result<Principal, ApiError> {

@@ -57,6 +57,8 @@ pub const MAX_IMPORT_BODY: usize = 51 * 1024 * 1024;
 pub struct AppState {
     pub postline: Postline,
     pub rate_limiter: Arc<RateLimiter>,
+    /// Where each authenticated request's log entry goes (a bounded buffer).
+    pub request_logs: postline_core::request_logs::RequestLogger,
 }
 
 /// Builds the API router.

@@ -64,11 +64,17 @@ pub async fn start(
     }
     let mut child = command.spawn().context("starting postline")?;
     let stdout = child.stdout.take().context("stdout")?;
-    let lines = tokio::task::spawn_blocking(move || {
+    // The key is in the first lines; the rest of the output (the dashboard's first
+    // admin, tips) is read and dropped for as long as the server runs: a closed pipe
+    // would make the server's next line fail.
+    let (first_lines, lines) = tokio::sync::oneshot::channel();
+    std::thread::spawn(move || {
         use std::io::BufRead;
-        std::io::BufReader::new(stdout).lines().map_while(Result::ok).take(3).collect::<Vec<_>>()
-    })
-    .await?;
+        let mut all = std::io::BufReader::new(stdout).lines().map_while(Result::ok);
+        let _ = first_lines.send(all.by_ref().take(3).collect::<Vec<_>>());
+        all.for_each(drop);
+    });
+    let lines = lines.await?;
     let Some(key) = key_in(&lines) else {
         let _ = child.kill();
         bail!("the first start prints a key; it printed {lines:?}");

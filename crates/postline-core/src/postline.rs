@@ -59,6 +59,8 @@ pub struct Postline {
     pub(crate) import_wake: Arc<Notify>,
     /// Poked when a broadcast is sent.
     pub(crate) broadcast_wake: Arc<Notify>,
+    /// Poked when this node captures a message (the developer inbox's live view).
+    pub(crate) capture_wake: Arc<Notify>,
     /// Keys by token hash, as the last lookup found them.
     pub(crate) key_cache: Arc<crate::cache::TtlCache<String, crate::api_keys::ApiKey>>,
     /// Sending domains by (team, name), as the last lookup found them.
@@ -93,6 +95,7 @@ impl Postline {
             domain_wake: Arc::new(Notify::new()),
             import_wake: Arc::new(Notify::new()),
             broadcast_wake: Arc::new(Notify::new()),
+            capture_wake: Arc::new(Notify::new()),
             key_cache: Arc::default(),
             domain_cache: Arc::default(),
         })
@@ -123,6 +126,12 @@ impl Postline {
     /// Notified when a domain check is due at once.
     pub fn domain_wake(&self) -> Arc<Notify> {
         self.domain_wake.clone()
+    }
+
+    /// Notified whenever this node captures a message; other nodes' captures are
+    /// seen by reading the store (the inbox's live view does both).
+    pub fn capture_wake(&self) -> Arc<Notify> {
+        self.capture_wake.clone()
     }
 
     /// Wakes idle workers: new work is queued.

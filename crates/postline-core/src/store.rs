@@ -325,6 +325,8 @@ pub trait Store:
     + ReceivingStore
     + UserStore
     + CaptureStore
+    + crate::request_logs::RequestLogStore
+    + crate::exports::ExportStore
     + Send
     + Sync
     + 'static
@@ -354,6 +356,8 @@ impl<T> Store for T where
         + ReceivingStore
         + UserStore
         + CaptureStore
+        + crate::request_logs::RequestLogStore
+        + crate::exports::ExportStore
         + Send
         + Sync
         + 'static
@@ -424,6 +428,15 @@ pub trait ContactImportStore {
     /// Writes rows, errors and progress; returns the new counts, or `None` if the
     /// lease was lost (nothing written).
     async fn write_import_batch(&self, batch: &ImportBatch<'_>) -> Result<Option<ImportCounts>>;
+    /// Queues a draft with its fields; `false` if it is no draft of the team (any more).
+    async fn start_contact_import(
+        &self,
+        team_id: TeamId,
+        id: ContactImportId,
+        fields: &serde_json::Value,
+    ) -> Result<bool>;
+    /// Deletes drafts (and their files) uploaded before `before`.
+    async fn delete_import_drafts(&self, before: Timestamp) -> Result<u64>;
     /// Ends an import (`completed` or `failed`), under its lease.
     async fn finish_contact_import(
         &self,
@@ -521,6 +534,8 @@ pub trait SegmentStore {
         at: Timestamp,
     ) -> Result<bool>;
     async fn remove_from_segment(&self, team_id: TeamId, segment: SegmentId, contact: ContactId) -> Result<bool>;
+    /// How many contacts each of the team's non-empty segments holds.
+    async fn segment_sizes(&self, team_id: TeamId) -> Result<Vec<(SegmentId, u64)>>;
     /// The segments a contact is in, each with when it was added.
     async fn contact_segments(
         &self,
@@ -699,4 +714,8 @@ pub trait CaptureStore {
     async fn list_captured(&self, team_id: TeamId, page: &PageRequest)
     -> Result<Page<crate::capture::CapturedMessage>>;
     async fn get_captured(&self, team_id: TeamId, id: uuid::Uuid) -> Result<Option<crate::capture::CapturedMessage>>;
+    /// Removes one message; false when the team has no such message.
+    async fn delete_captured(&self, team_id: TeamId, id: uuid::Uuid) -> Result<bool>;
+    /// Removes every message of the team; how many there were.
+    async fn clear_captured(&self, team_id: TeamId) -> Result<u64>;
 }

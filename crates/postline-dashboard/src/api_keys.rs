@@ -1,7 +1,8 @@
 //! The API keys pages, for admins only (as the reference says): every key with its
-//! permission, domain and when it was last used (an indicator for keys in use, idle
-//! for 30 days — worth deleting — or never used); create a key and see its token
-//! exactly once; edit name, permission and domain; delete.
+//! permission, domain, when it was last used (an indicator for keys in use, idle
+//! for 30 days — worth deleting — or never used) and its total number of requests,
+//! underlined as the link to that key's logs; create a key and see its token
+//! exactly once; edit name, permission and domain; delete; export the list.
 
 use axum::{
     Form,
@@ -16,6 +17,7 @@ use postline_core::{
     api_keys::{ApiKey, CreateApiKey, MAX_NAME_CHARS, Permission},
     clock::Timestamp,
     domains::Domain,
+    exports::{ExportFilters, ExportKind},
     ids::ApiKeyId,
     pagination::PageRequest,
 };
@@ -62,6 +64,16 @@ fn usage(key: &ApiKey, now: Timestamp) -> Markup {
             html! { span.badge.warn { "inactive" } " " span.muted { "last used " (time(at)) } }
         }
         Some(at) => html! { span.badge.good { "active" } " " span.muted { "last used " (time(at)) } },
+    }
+}
+
+/// The key's total requests, underlined as the link to its logs (the reference's
+/// "select the underlined number of requests to view all logs for that API Key").
+fn request_count(key: &ApiKey, count: u64) -> Markup {
+    html! {
+        a.count href={ "/dashboard/logs?key=" (key.id) } {
+            (count) span.visually-hidden { " requests with " (key.name) ": view its logs" }
+        }
     }
 }
 
@@ -123,10 +135,11 @@ async fn render_list(
     let loaded = async {
         let keys =
             state.postline.list_api_keys(viewer.team_id(), PageRequest { limit: 100, ..Default::default() }).await?;
-        Ok::<_, Error>((keys.items, domains(state, viewer).await?))
+        let counts = state.postline.request_counts(viewer.team_id()).await?;
+        Ok::<_, Error>((keys.items, domains(state, viewer).await?, counts))
     }
     .await;
-    let (keys, domains) = match loaded {
+    let (keys, domains, counts) = match loaded {
         Ok(loaded) => loaded,
         Err(error) => return failure(error),
     };
@@ -135,8 +148,9 @@ async fn render_list(
         |key: &ApiKey| key.domain_id.and_then(|id| domains.iter().find(|d| d.id == id)).map(|d| d.name.clone());
     let content = html! {
         h1 { "API keys" }
+        (crate::exports::export_button(viewer, ExportKind::ApiKeys, &ExportFilters::default()))
         table.list {
-            thead { tr { th scope="col" { "Name" } th scope="col" { "Permission" } th scope="col" { "Domain" } th scope="col" { "Usage" } th scope="col" { "Created" } th scope="col" { span.visually-hidden { "Actions" } } } }
+            thead { tr { th scope="col" { "Name" } th scope="col" { "Permission" } th scope="col" { "Domain" } th scope="col" { "Usage" } th scope="col" { "Requests" } th scope="col" { "Created" } th scope="col" { span.visually-hidden { "Actions" } } } }
             tbody {
                 @for key in &keys {
                     tr {
@@ -144,6 +158,7 @@ async fn render_list(
                         td { (if key.permission == Permission::FullAccess { "Full access" } else { "Sending access" }) }
                         td { (domain_name(key).unwrap_or_else(|| "All domains".into())) }
                         td { (usage(key, now)) }
+                        td { (request_count(key, counts.get(&key.id).copied().unwrap_or(0))) }
                         td { (time(key.created_at)) }
                         td { a href={ "/dashboard/api-keys/" (key.id) } { "Edit" span.visually-hidden { " " (key.name) } } }
                     }

@@ -14,6 +14,7 @@ use postline_core::{
     Error,
     clock::Timestamp,
     emails::{Email, EmailEvent, EventKind, search::EmailSearch},
+    exports::{ExportFilters, ExportKind},
     ids::EmailId,
     pagination::PageRequest,
 };
@@ -56,6 +57,7 @@ pub async fn list(State(state): State<DashboardState>, viewer: Viewer, Query(que
         until: day(query.to.as_deref()).map(|d| d + chrono::Duration::days(1)),
     };
     let page = PageRequest { limit: PAGE_SIZE, cursor: crate::paging::cursor(&query.after, &query.before) };
+    let export_filters = ExportFilters::from(&search);
     let found = match state.postline.search_emails(viewer.team_id(), search, page).await {
         Ok(found) => found,
         Err(error) => return failure(error),
@@ -97,6 +99,7 @@ pub async fn list(State(state): State<DashboardState>, viewer: Viewer, Query(que
             }
             button type="submit" { "Search" }
         }
+        (crate::exports::export_button(&viewer, ExportKind::Emails, &export_filters))
         @if found.items.is_empty() {
             p.empty { "No emails match." }
         } @else {
@@ -245,7 +248,7 @@ pub async fn detail(State(state): State<DashboardState>, viewer: Viewer, Path(id
         }
         section aria-labelledby="timeline-title" {
             h2 #timeline-title { "Timeline" }
-            div #timeline data-poll={ "/dashboard/emails/" (email.id) "/timeline" } data-settled=(settled(email.last_event)) aria-live="polite" {
+            div #timeline data-stream={ "/dashboard/emails/" (email.id) "/stream" } data-poll={ "/dashboard/emails/" (email.id) "/timeline" } data-settled=(settled(email.last_event)) aria-live="polite" {
                 (timeline_list(&events))
             }
         }
@@ -272,6 +275,12 @@ pub async fn detail(State(state): State<DashboardState>, viewer: Viewer, Path(id
                 tr { th scope="row" { "Message-ID" } td { code { (email.message_id) } } }
                 @for header in &email.headers { tr { th scope="row" { (header.name) } td { code { (header.value) } } } }
             }
+        }
+        p.source-links {
+            a href={ "/dashboard/emails/" (email.id) "/source" } { "Raw source" }
+            " · "
+            a href={ "/dashboard/emails/" (email.id) "/source?download=1" } { "Download .eml" }
+            " " span.muted { "(as rendered before each recipient's links and the DKIM signature are added)" }
         }
         @if !attachments.is_empty() {
             section aria-labelledby="attachments-title" {
@@ -342,6 +351,68 @@ pub async fn timeline(State(state): State<DashboardState>, viewer: Viewer, Path(
         }
         Err(error) => failure(error),
     }
+}
+
+/// `GET /dashboard/emails/{id}/stream`: the timeline again each time it changes, until
+/// the email settles (server-sent events; see [`crate::live`]).
+pub async fn stream(State(state): State<DashboardState>, viewer: Viewer, Path(id): Path<String>) -> Response {
+    let team = viewer.team_id();
+    let id = match EmailId::parse(&id) {
+        Ok(id) => id,
+        Err(error) => return failure(error),
+    };
+    if let Err(error) = state.postline.get_email(team, id).await {
+        return failure(error);
+    }
+    crate::live::stream(None, move || {
+        let state = state.clone();
+        async move {
+            let email = state.postline.get_email(team, id).await?;
+            let events = state.postline.email_events(team, id).await?;
+            Ok((timeline_list(&events).into_string(), settled(email.last_event)))
+        }
+    })
+}
+
+#[derive(Deserialize)]
+pub struct SourceQuery {
+    download: Option<String>,
+}
+
+/// `GET /dashboard/emails/{id}/source`: the email's MIME as the MTA renders it, shown
+/// as plain text (never interpreted by the browser: `nosniff`, a sandboxing CSP) or,
+/// with `?download=1`, saved as an `.eml` file.
+pub async fn source(
+    State(state): State<DashboardState>,
+    viewer: Viewer,
+    Path(id): Path<String>,
+    Query(query): Query<SourceQuery>,
+) -> Response {
+    use axum::http::{HeaderValue, header};
+    let rendered = async {
+        let id = EmailId::parse(&id)?;
+        state.postline.email_source(viewer.team_id(), id, state.renderer.as_ref()).await.map(|raw| (id, raw))
+    }
+    .await;
+    let (id, raw) = match rendered {
+        Ok(rendered) => rendered,
+        Err(error) => return failure(error),
+    };
+    let mut response = raw.into_response();
+    let headers = response.headers_mut();
+    headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    headers.insert("x-content-type-options", HeaderValue::from_static("nosniff"));
+    headers.insert(header::CONTENT_SECURITY_POLICY, HeaderValue::from_static("sandbox; default-src 'none'"));
+    if query.download.is_some() {
+        headers.insert(header::CONTENT_TYPE, HeaderValue::from_static("message/rfc822"));
+        let disposition = format!("attachment; filename=\"{id}.eml\"");
+        if let Ok(value) = HeaderValue::from_str(&disposition) {
+            headers.insert(header::CONTENT_DISPOSITION, value);
+        }
+    } else {
+        headers.insert(header::CONTENT_TYPE, HeaderValue::from_static("text/plain; charset=utf-8"));
+    }
+    response
 }
 
 #[derive(Deserialize)]

@@ -20,8 +20,11 @@ pub enum Section {
     ApiKeys,
     Webhooks,
     Audience,
+    Broadcasts,
     Metrics,
     Inbox,
+    Logs,
+    Exports,
 }
 
 const SECTIONS: &[(Section, &str, &str)] = &[
@@ -30,8 +33,11 @@ const SECTIONS: &[(Section, &str, &str)] = &[
     (Section::Domains, "Domains", "/dashboard/domains"),
     (Section::Metrics, "Metrics", "/dashboard/metrics"),
     (Section::Audience, "Audience", "/dashboard/audience"),
+    (Section::Broadcasts, "Broadcasts", "/dashboard/broadcasts"),
     (Section::ApiKeys, "API keys", "/dashboard/api-keys"),
     (Section::Webhooks, "Webhooks", "/dashboard/webhooks"),
+    (Section::Logs, "Logs", "/dashboard/logs"),
+    (Section::Exports, "Exports", "/dashboard/exports"),
 ];
 
 impl Section {
@@ -99,7 +105,7 @@ pub fn page(title: &str, viewer: &Viewer, active: Section, content: Markup) -> R
 
 /// A page for someone not signed in (the sign-in form).
 pub fn bare_page(status: StatusCode, title: &str, content: Markup) -> Response {
-    let body = html! { main #main.narrow { (content) } };
+    let body = html! { a.skip href="#main" { "Skip to content" } main #main.narrow { (content) } };
     respond(status, document(title, body))
 }
 

@@ -12,11 +12,16 @@
 mod api_keys;
 pub mod assets;
 mod audience;
+mod broadcasts;
 mod domains;
 mod emails;
+mod exports;
+mod fields;
 mod format;
 mod inbox;
 mod layout;
+mod live;
+mod logs;
 mod metrics;
 mod paging;
 pub mod session;
@@ -36,6 +41,10 @@ pub struct DashboardState {
     pub postline: Postline,
     /// Cookies marked `Secure` (the public URL is HTTPS).
     pub secure_cookies: bool,
+    /// The developer inbox's release server, when the operator configured one.
+    pub release: Option<postline_core::capture::Release>,
+    /// The MTA's MIME rendering, for an email's raw source.
+    pub renderer: std::sync::Arc<dyn postline_core::emails::source::MimeRenderer>,
 }
 
 /// The dashboard's routes, all under `/dashboard`.
@@ -48,6 +57,8 @@ pub fn router(state: DashboardState) -> Router {
         .route("/dashboard/emails", get(emails::list))
         .route("/dashboard/emails/{id}", get(emails::detail))
         .route("/dashboard/emails/{id}/timeline", get(emails::timeline))
+        .route("/dashboard/emails/{id}/source", get(emails::source))
+        .route("/dashboard/emails/{id}/stream", get(emails::stream))
         .route("/dashboard/metrics", get(metrics::page))
         .route("/dashboard/suppressions/remove", post(emails::remove_suppression))
         .route("/dashboard/api-keys", get(api_keys::list).post(api_keys::create))
@@ -58,15 +69,25 @@ pub fn router(state: DashboardState) -> Router {
         .route("/dashboard/webhooks/{id}/status", post(webhooks::set_status))
         .route("/dashboard/webhooks/{id}/replay", post(webhooks::replay))
         .route("/dashboard/webhooks/{id}/delete", post(webhooks::remove))
-        .route("/dashboard/audience", get(audience::list))
-        .route("/dashboard/audience/{id}", get(audience::detail))
+        .merge(audience::routes())
+        .merge(broadcasts::routes())
         .route("/dashboard/domains", get(domains::list).post(domains::add))
         .route("/dashboard/domains/{id}", get(domains::detail).post(domains::update))
         .route("/dashboard/domains/{id}/verify", post(domains::verify))
         .route("/dashboard/domains/{id}/delete", post(domains::remove))
         .route("/dashboard/inbox", get(inbox::list))
         .route("/dashboard/inbox/rows", get(inbox::fragment))
+        .route("/dashboard/inbox/stream", get(inbox::stream))
+        .route("/dashboard/inbox/clear", post(inbox::clear))
+        .route("/dashboard/inbox/{id}/delete", post(inbox::delete))
         .route("/dashboard/inbox/{id}", get(inbox::message))
+        .route("/dashboard/inbox/{id}/release", post(inbox::release))
+        .route("/dashboard/logs", get(logs::list))
+        .route("/dashboard/logs/{id}", get(logs::detail))
+        .route("/dashboard/exports", get(exports::list).post(exports::start))
+        .route("/dashboard/exports/new", get(exports::confirm))
+        .route("/dashboard/exports/{id}", get(exports::detail))
+        .route("/dashboard/exports/{id}/download", get(exports::download))
         .route("/dashboard/assets/{name}", get(assets::serve))
         .with_state(state)
 }

@@ -35,6 +35,10 @@ pub struct Relay {
     /// Verify the relay's certificate (default). `?tls_verify=false` turns it off
     /// for relays with self-signed certificates on private networks.
     pub verify_certificate: bool,
+    /// Refuse to send in clear when the relay offers no STARTTLS (default).
+    /// `?starttls=optional` allows it, for a local catcher such as Mailpit on
+    /// port 1025 or a Postfix on the same host.
+    pub require_tls: bool,
 }
 
 impl std::fmt::Debug for Relay {
@@ -45,20 +49,30 @@ impl std::fmt::Debug for Relay {
             .field("implicit_tls", &self.implicit_tls)
             .field("username", &self.username)
             .field("verify_certificate", &self.verify_certificate)
+            .field("require_tls", &self.require_tls)
             .finish_non_exhaustive()
     }
 }
 
 impl Relay {
     /// Parses `smtp://user:pass@host:587`, `smtps://host:465`, optionally with
-    /// `?tls_verify=false`.
+    /// `?tls_verify=false` and/or `starttls=optional` (joined by `&`).
     pub fn parse(raw: &str) -> Result<Self, String> {
         let (raw, query) = raw.split_once('?').unwrap_or((raw, ""));
-        let verify_certificate = match query {
-            "" | "tls_verify=true" => true,
-            "tls_verify=false" => false,
-            other => return Err(format!("unknown relay option `{other}`: only tls_verify=false is understood")),
-        };
+        let (mut verify_certificate, mut require_tls) = (true, true);
+        for option in query.split('&').filter(|o| !o.is_empty()) {
+            match option {
+                "tls_verify=true" => verify_certificate = true,
+                "tls_verify=false" => verify_certificate = false,
+                "starttls=required" => require_tls = true,
+                "starttls=optional" => require_tls = false,
+                other => {
+                    return Err(format!(
+                        "unknown relay option `{other}`: tls_verify=false and starttls=optional are understood"
+                    ));
+                }
+            }
+        }
         let (scheme, rest) = raw.split_once("://").ok_or("the relay must look like smtp://host:587")?;
         let implicit_tls = match scheme {
             "smtp" => false,
@@ -85,7 +99,7 @@ impl Relay {
                 None => (Some(decode(c)), None),
             },
         };
-        Ok(Relay { host: host.to_string(), port, implicit_tls, username, password, verify_certificate })
+        Ok(Relay { host: host.to_string(), port, implicit_tls, username, password, verify_certificate, require_tls })
     }
 }
 
@@ -182,6 +196,10 @@ mod tests {
         assert_eq!((implicit.port, implicit.implicit_tls, implicit.username), (465, true, None));
         assert!(Relay::parse("smtp://relay.example.net:25?tls_verify=false").is_ok_and(|r| !r.verify_certificate));
         assert!(Relay::parse("smtp://relay.example.net:25?tls_verify=maybe").is_err());
+        assert!(relay.require_tls, "STARTTLS is required unless the URL says otherwise");
+        let catcher = Relay::parse("smtp://127.0.0.1:1025?starttls=optional&tls_verify=false").unwrap();
+        assert!(!catcher.require_tls && !catcher.verify_certificate);
+        assert!(Relay::parse("smtp://127.0.0.1:1025?starttls=sometimes").is_err());
         assert!(Relay::parse("http://x").is_err());
         assert!(Relay::parse("smtp://:25").is_err());
         assert!(!format!("{relay:?}").contains("p:ss"), "passwords are not logged");

@@ -15,6 +15,7 @@ pub mod dkim;
 pub mod dns;
 pub mod message;
 pub mod pool;
+pub mod release;
 pub mod session;
 pub mod transport;
 

@@ -128,6 +128,15 @@ pub fn render(email: &Email, attachments: &[AttachmentContent], personal: Person
         .map_err(|e| Error::Internal(format!("rendering MIME failed: {e}")))
 }
 
+/// The renderer behind the dashboard's "Raw source" (`postline_core::emails::source`).
+pub struct SourceRenderer;
+
+impl postline_core::emails::source::MimeRenderer for SourceRenderer {
+    fn render(&self, email: &Email, attachments: &[AttachmentContent]) -> Result<Vec<u8>> {
+        render(email, attachments, Personal::default())
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -399,7 +399,11 @@ impl Inner {
             address,
             host,
             helo: &self.config.hostname,
-            policy: if relay.is_some() { crate::TlsPolicy::Enforced } else { policy },
+            policy: match relay {
+                Some(relay) if relay.require_tls => crate::TlsPolicy::Enforced,
+                Some(_) => crate::TlsPolicy::Opportunistic,
+                None => policy,
+            },
             implicit_tls: relay.is_some_and(|r| r.implicit_tls),
             credentials,
             connect_timeout: self.config.connect_timeout,

@@ -64,4 +64,25 @@ impl CaptureStore for Db {
             .map_err(db)?;
         row.map(|row| Ok(CapturedMessage { raw: rows::get(&row, "raw")?, ..message_from(&row)? })).transpose()
     }
+
+    async fn delete_captured(&self, team_id: TeamId, id: uuid::Uuid) -> Result<bool> {
+        let _turn = self.write_turn().await;
+        let deleted = sqlx::query("DELETE FROM captured_messages WHERE id = $1 AND team_id = $2")
+            .bind(id.to_string())
+            .bind(team_id.to_string())
+            .execute(&self.pool)
+            .await
+            .map_err(db)?;
+        Ok(deleted.rows_affected() > 0)
+    }
+
+    async fn clear_captured(&self, team_id: TeamId) -> Result<u64> {
+        let _turn = self.write_turn().await;
+        let deleted = sqlx::query("DELETE FROM captured_messages WHERE team_id = $1")
+            .bind(team_id.to_string())
+            .execute(&self.pool)
+            .await
+            .map_err(db)?;
+        Ok(deleted.rows_affected())
+    }
 }

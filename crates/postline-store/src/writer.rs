@@ -16,6 +16,7 @@ use postline_core::{
 };
 use std::sync::Arc;
 
+use sqlx::AssertSqlSafe;
 use tokio::sync::{Mutex, mpsc, oneshot};
 
 use crate::{StoreError, error::db, rows::to_json, webhooks::Subscribers};
@@ -81,93 +82,155 @@ async fn commit_group(pool: &sqlx::AnyPool, group: Vec<AcceptJob>) {
 async fn write_together(pool: &sqlx::AnyPool, jobs: &[AcceptJob]) -> Result<()> {
     let mut tx = pool.begin().await.map_err(db)?;
     let mut subscribers = Subscribers::default();
-    for job in jobs {
-        for email in &job.emails {
-            insert_email(&mut tx, &mut subscribers, email).await?;
-        }
-        if let Some(completion) = &job.completion {
-            complete_idempotency(&mut tx, completion).await?;
-        }
+    let emails: Vec<&NewEmail> = jobs.iter().flat_map(|job| &job.emails).collect();
+    insert_emails(&mut tx, &mut subscribers, &emails).await?;
+    for completion in jobs.iter().filter_map(|job| job.completion.as_ref()) {
+        complete_idempotency(&mut tx, completion).await?;
     }
     tx.commit().await.map_err(db)
 }
 
+/// `($1, $2, …), ($n+1, …)`: the placeholders of a multi-row `VALUES`.
+pub(crate) fn values(rows: usize, columns: usize) -> String {
+    let row = |r: usize| {
+        let cells: Vec<String> = (1..=columns).map(|c| format!("${}", r * columns + c)).collect();
+        format!("({})", cells.join(", "))
+    };
+    (0..rows).map(row).collect::<Vec<_>>().join(", ")
+}
+
+/// Most rows per statement: each statement is one round trip to the database (for
+/// SQLite, a hand-off to its connection's thread and back), so a group's rows go in
+/// a few multi-row statements instead of one each — kept well under the bind limits
+/// (SQLite 32,766, PostgreSQL 65,535).
+const EMAILS_PER_STATEMENT: usize = 64;
+const ATTACHMENTS_PER_STATEMENT: usize = 8;
+const DELIVERIES_PER_STATEMENT: usize = 128;
+const EVENTS_PER_STATEMENT: usize = 128;
+
+/// Splits `items` into runs whose lengths are powers of two (37 → 32, 4, 1), at most
+/// `most` long. Each length is its own SQL text, and a prepared statement is cached per
+/// text: a handful of lengths keep every statement in the driver's cache, where one
+/// text per group size would prepare afresh (and evict) all the time.
+pub(crate) fn runs<T>(items: &[T], most: usize) -> impl Iterator<Item = &[T]> {
+    let mut rest = items;
+    std::iter::from_fn(move || {
+        if rest.is_empty() {
+            return None;
+        }
+        let mut size = 1;
+        while size * 2 <= rest.len().min(most) {
+            size *= 2;
+        }
+        let (run, after) = rest.split_at(size);
+        rest = after;
+        Some(run)
+    })
+}
+
+/// Writes one email with its attachments, deliveries and first event.
 pub(crate) async fn insert_email(
     tx: &mut sqlx::Transaction<'_, sqlx::Any>,
     subscribers: &mut Subscribers,
     new: &NewEmail,
 ) -> Result<()> {
-    let email = &new.email;
-    let email_id = email.id.to_string();
-    let team_id = email.team_id.to_string();
-    sqlx::query(
-        "INSERT INTO emails (id, team_id, from_addr, to_addrs, cc_addrs, bcc_addrs, reply_to, subject, html, text_body, \
-         headers, tags, topic_id, message_id, scheduled_at, created_at, last_event, broadcast_id, contact_id, personalisation) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20)",
-    )
-    .bind(&email_id)
-    .bind(&team_id)
-    .bind(&email.from)
-    .bind(to_json(&email.to))
-    .bind(to_json(&email.cc))
-    .bind(to_json(&email.bcc))
-    .bind(to_json(&email.reply_to))
-    .bind(&email.subject)
-    .bind(email.html.as_deref())
-    .bind(email.text.as_deref())
-    .bind(to_json(&email.headers))
-    .bind(to_json(&email.tags))
-    .bind(email.topic_id.as_deref())
-    .bind(&email.message_id)
-    .bind(email.scheduled_at.map(to_micros))
-    .bind(to_micros(email.created_at))
-    .bind(email.last_event.as_str())
-    .bind(email.broadcast.as_ref().map(|b| b.broadcast_id.to_string()))
-    .bind(email.broadcast.as_ref().map(|b| b.contact_id.to_string()))
-    .bind(email.broadcast.as_ref().map(|b| serde_json::Value::Object(b.values.clone()).to_string()))
-    .execute(&mut **tx)
-    .await
-    .map_err(db)?;
-    for attachment in &new.attachments {
-        let meta = &attachment.meta;
-        sqlx::query(
+    insert_emails(tx, subscribers, &[new]).await
+}
+
+/// Writes emails with their attachments, deliveries and first events, a few
+/// statements per table.
+pub(crate) async fn insert_emails(
+    tx: &mut sqlx::Transaction<'_, sqlx::Any>,
+    subscribers: &mut Subscribers,
+    emails: &[&NewEmail],
+) -> Result<()> {
+    for chunk in runs(emails, EMAILS_PER_STATEMENT) {
+        let sql = format!(
+            "INSERT INTO emails (id, team_id, from_addr, to_addrs, cc_addrs, bcc_addrs, reply_to, subject, html, text_body, \
+             headers, tags, topic_id, message_id, scheduled_at, created_at, last_event, broadcast_id, contact_id, personalisation) \
+             VALUES {}",
+            values(chunk.len(), 20)
+        );
+        let mut insert = sqlx::query(AssertSqlSafe(sql));
+        for new in chunk {
+            let email = &new.email;
+            insert = insert
+                .bind(email.id.to_string())
+                .bind(email.team_id.to_string())
+                .bind(email.from.clone())
+                .bind(to_json(&email.to))
+                .bind(to_json(&email.cc))
+                .bind(to_json(&email.bcc))
+                .bind(to_json(&email.reply_to))
+                .bind(email.subject.clone())
+                .bind(email.html.clone())
+                .bind(email.text.clone())
+                .bind(to_json(&email.headers))
+                .bind(to_json(&email.tags))
+                .bind(email.topic_id.clone())
+                .bind(email.message_id.clone())
+                .bind(email.scheduled_at.map(to_micros))
+                .bind(to_micros(email.created_at))
+                .bind(email.last_event.as_str())
+                .bind(email.broadcast.as_ref().map(|b| b.broadcast_id.to_string()))
+                .bind(email.broadcast.as_ref().map(|b| b.contact_id.to_string()))
+                .bind(email.broadcast.as_ref().map(|b| serde_json::Value::Object(b.values.clone()).to_string()));
+        }
+        insert.execute(&mut **tx).await.map_err(db)?;
+    }
+    let attachments: Vec<_> =
+        emails.iter().flat_map(|new| new.attachments.iter().map(move |a| (&new.email, a))).collect();
+    for chunk in runs(&attachments, ATTACHMENTS_PER_STATEMENT) {
+        let sql = format!(
             "INSERT INTO attachments (id, email_id, team_id, filename, content_type, content_id, disposition, size, content) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
-        )
-        .bind(meta.id.to_string())
-        .bind(&email_id)
-        .bind(&team_id)
-        .bind(meta.filename.as_deref())
-        .bind(&meta.content_type)
-        .bind(meta.content_id.as_deref())
-        .bind(meta.disposition.as_str())
-        .bind(i64::try_from(meta.size).unwrap_or(i64::MAX))
-        .bind(attachment.content.as_slice())
-        .execute(&mut **tx)
-        .await
-        .map_err(db)?;
+             VALUES {}",
+            values(chunk.len(), 9)
+        );
+        let mut insert = sqlx::query(AssertSqlSafe(sql));
+        for (email, attachment) in chunk {
+            let meta = &attachment.meta;
+            insert = insert
+                .bind(meta.id.to_string())
+                .bind(email.id.to_string())
+                .bind(email.team_id.to_string())
+                .bind(meta.filename.clone())
+                .bind(meta.content_type.clone())
+                .bind(meta.content_id.clone())
+                .bind(meta.disposition.as_str())
+                .bind(i64::try_from(meta.size).unwrap_or(i64::MAX))
+                .bind(attachment.content.clone());
+        }
+        insert.execute(&mut **tx).await.map_err(db)?;
     }
-    for delivery in &new.deliveries {
-        sqlx::query(
+    let deliveries: Vec<_> =
+        emails.iter().flat_map(|new| new.deliveries.iter().map(move |d| (&new.email, d))).collect();
+    for chunk in runs(&deliveries, DELIVERIES_PER_STATEMENT) {
+        let sql = format!(
             "INSERT INTO deliveries (id, email_id, team_id, recipient, kind, route, status, attempts, due_at, updated_at, expires_at, region, topic_id) \
-             VALUES ($1, $2, $3, $4, $5, $6, 'queued', 0, $7, $8, $9, $10, $11)",
-        )
-        .bind(delivery.id.to_string())
-        .bind(&email_id)
-        .bind(&team_id)
-        .bind(&delivery.recipient)
-        .bind(delivery.kind.as_str())
-        .bind(delivery.route.as_str())
-        .bind(to_micros(delivery.due_at))
-        .bind(to_micros(email.created_at))
-        .bind(to_micros(delivery.expires_at))
-        .bind(delivery.region.as_deref())
-        .bind(email.topic_id.as_deref())
-        .execute(&mut **tx)
-        .await
-        .map_err(db)?;
+             VALUES {}",
+            values(chunk.len(), 13)
+        );
+        let mut insert = sqlx::query(AssertSqlSafe(sql));
+        for (email, delivery) in chunk {
+            insert = insert
+                .bind(delivery.id.to_string())
+                .bind(email.id.to_string())
+                .bind(email.team_id.to_string())
+                .bind(delivery.recipient.clone())
+                .bind(delivery.kind.as_str())
+                .bind(delivery.route.as_str())
+                .bind("queued")
+                .bind(0_i32)
+                .bind(to_micros(delivery.due_at))
+                .bind(to_micros(email.created_at))
+                .bind(to_micros(delivery.expires_at))
+                .bind(delivery.region.clone())
+                .bind(email.topic_id.clone());
+        }
+        insert.execute(&mut **tx).await.map_err(db)?;
     }
-    insert_event(tx, subscribers, email.team_id, &new.first_event).await
+    let events: Vec<_> = emails.iter().map(|new| (new.email.team_id, &new.first_event)).collect();
+    insert_events(tx, subscribers, &events).await
 }
 
 /// Moves an email's `last_event` to `kind`, but only from one of `replaced`: one
@@ -200,19 +263,37 @@ pub(crate) async fn insert_event(
     team_id: TeamId,
     event: &EmailEvent,
 ) -> Result<()> {
-    sqlx::query(
-        "INSERT INTO email_events (email_id, team_id, kind, recipient, created_at, data) VALUES ($1, $2, $3, $4, $5, $6)",
-    )
-    .bind(event.email_id.to_string())
-    .bind(team_id.to_string())
-    .bind(event.kind.as_str())
-    .bind(event.recipient.as_deref())
-    .bind(to_micros(event.at))
-    .bind(to_json(&event.data))
-    .execute(&mut **tx)
-    .await
-    .map_err(db)?;
-    crate::webhooks::enqueue_email_event(tx, subscribers, team_id, event).await
+    insert_events(tx, subscribers, &[(team_id, event)]).await
+}
+
+/// Appends events to their emails' timelines (and the webhook outbox, for the
+/// teams' subscribed endpoints).
+pub(crate) async fn insert_events(
+    tx: &mut sqlx::Transaction<'_, sqlx::Any>,
+    subscribers: &mut Subscribers,
+    events: &[(TeamId, &EmailEvent)],
+) -> Result<()> {
+    for chunk in runs(events, EVENTS_PER_STATEMENT) {
+        let sql = format!(
+            "INSERT INTO email_events (email_id, team_id, kind, recipient, created_at, data) VALUES {}",
+            values(chunk.len(), 6)
+        );
+        let mut insert = sqlx::query(AssertSqlSafe(sql));
+        for (team_id, event) in chunk {
+            insert = insert
+                .bind(event.email_id.to_string())
+                .bind(team_id.to_string())
+                .bind(event.kind.as_str())
+                .bind(event.recipient.clone())
+                .bind(to_micros(event.at))
+                .bind(to_json(&event.data));
+        }
+        insert.execute(&mut **tx).await.map_err(db)?;
+    }
+    for (team_id, event) in events {
+        crate::webhooks::enqueue_email_event(tx, subscribers, *team_id, event).await?;
+    }
+    Ok(())
 }
 
 async fn complete_idempotency(tx: &mut sqlx::Transaction<'_, sqlx::Any>, completion: &Completion) -> Result<()> {
@@ -228,4 +309,25 @@ async fn complete_idempotency(tx: &mut sqlx::Transaction<'_, sqlx::Any>, complet
     .await
     .map_err(db)?;
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn values_number_the_placeholders_row_after_row() {
+        assert_eq!(super::values(2, 3), "($1, $2, $3), ($4, $5, $6)");
+        assert_eq!(super::values(1, 1), "($1)");
+    }
+
+    #[test]
+    fn runs_are_powers_of_two_up_to_the_most() {
+        let items: Vec<u32> = (0..37).collect();
+        let sizes: Vec<usize> = super::runs(&items, 64).map(<[u32]>::len).collect();
+        assert_eq!(sizes, [32, 4, 1]);
+        let sizes: Vec<usize> = super::runs(&items, 8).map(<[u32]>::len).collect();
+        assert_eq!(sizes, [8, 8, 8, 8, 4, 1]);
+        let joined: Vec<u32> = super::runs(&items, 8).flatten().copied().collect();
+        assert_eq!(joined, items, "every item once, in order");
+        assert_eq!(super::runs::<u32>(&[], 8).count(), 0);
+    }
 }

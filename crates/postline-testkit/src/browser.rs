@@ -280,6 +280,39 @@ impl Browser {
         path
     }
 
+    /// Runs `script` in the page (`return …` gives its value).
+    pub async fn run(&self, script: &str) -> Value {
+        self.client.execute(script, vec![]).await.unwrap_or_else(|e| self.fail("run a script in the page", e))
+    }
+
+    /// Runs `script`, which calls `arguments[0]` with its value when done (within 5 s).
+    pub async fn run_async(&self, script: &str) -> Value {
+        let script = format!("const done = arguments[arguments.length - 1]; {script}");
+        self.client.execute_async(&script, vec![]).await.unwrap_or_else(|e| self.fail("run a script in the page", e))
+    }
+
+    /// Resizes the window (a phone is about 375 × 800).
+    pub async fn set_size(&self, width: u32, height: u32) {
+        self.client.set_window_size(width, height).await.unwrap_or_else(|e| self.fail("resize the window", e));
+    }
+
+    /// Makes pages see `prefers-color-scheme: dark` (or light), through Chromium's
+    /// DevTools protocol, which chromedriver passes on.
+    pub async fn prefer_dark(&self, dark: bool) {
+        let session = self.client.session_id().await.unwrap_or_else(|e| self.fail("read the session id", e));
+        let session = session.unwrap_or_else(|| self.fail("read the session id", "no session"));
+        let url = format!("{}/session/{session}/goog/cdp/execute", self.driver_url);
+        let scheme = if dark { "dark" } else { "light" };
+        let body = json!({"cmd": "Emulation.setEmulatedMedia",
+                          "params": {"features": [{"name": "prefers-color-scheme", "value": scheme}]}});
+        let response = reqwest::Client::new().post(&url).json(&body).send().await;
+        match response {
+            Ok(r) if r.status().is_success() => {}
+            Ok(r) => self.fail("emulate a colour scheme", r.status()),
+            Err(e) => self.fail("emulate a colour scheme", e),
+        }
+    }
+
     /// Whether the checkbox (or radio button) matching `selector` is checked.
     pub async fn is_checked(&self, selector: &str) -> bool {
         let element = self.find(selector).await;

@@ -81,6 +81,8 @@ pub struct Options {
     pub broadcast_window: u64,
     /// Capture mode: real recipients' mail is kept for the developer inbox.
     pub capture: bool,
+    /// The developer inbox's release server.
+    pub capture_release: Option<postline::config::CaptureRelease>,
 }
 
 impl Default for Options {
@@ -93,6 +95,7 @@ impl Default for Options {
             delivery_expiry: chrono::Duration::hours(72),
             broadcast_window: postline_core::Settings::DEFAULT_BROADCAST_WINDOW,
             capture: false,
+            capture_release: None,
         }
     }
 }
@@ -133,6 +136,7 @@ impl TestApp {
             broadcast_window: options.broadcast_window,
             smtp: None,
             capture: options.capture,
+            capture_release: options.capture_release,
             regions: ["us-east-1", "eu-west-1", "sa-east-1", "ap-northeast-1"]
                 .map(|name| postline_core::domains::records::RegionHosts::derived(name, "postline.test"))
                 .to_vec(),

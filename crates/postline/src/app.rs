@@ -11,6 +11,7 @@ use postline_core::{
     clock::Clock,
     delivery::{sandbox::SandboxTransport, worker::Worker},
     remote::RemoteFiles,
+    request_logs::{self, RequestLogger},
 };
 use postline_fetch::Fetcher;
 use postline_mta::SmtpTransport;
@@ -26,6 +27,9 @@ pub struct App {
     pub router: axum::Router,
     /// The outbound MTA (shared by every SMTP worker, so its connection pool is too).
     pub smtp: SmtpTransport,
+    /// The API's request log buffer (its writer runs from [`App::build`] for as long
+    /// as the router lives; `flush` waits for what was recorded to be written).
+    pub request_logs: RequestLogger,
 }
 
 impl App {
@@ -68,18 +72,35 @@ impl App {
         let postline = Postline::new(Arc::new(db.clone()), clock, ports, settings)
             .await
             .context("loading installation settings")?;
+        let release = match &config.capture_release {
+            None => None,
+            Some(settings) => {
+                let client = postline_mta::release::SmtpRelease::new(
+                    settings.server.clone(),
+                    config.mta.hostname.clone(),
+                    std::time::Duration::from_secs(30),
+                )
+                .map_err(|e| anyhow::anyhow!("setting up the capture release server: {e}"))?;
+                Some(postline_core::capture::Release { target: Arc::new(client), allowed: settings.allowed.clone() })
+            }
+        };
         let dashboard = postline_dashboard::router(postline_dashboard::DashboardState {
             postline: postline.clone(),
             secure_cookies: config.public_url.starts_with("https://"),
+            release,
+            renderer: Arc::new(postline_mta::message::SourceRenderer),
         });
+        let (request_logs, log_writer) = request_logs::channel(request_logs::BUFFER);
+        tokio::spawn(log_writer.run(postline.clone()));
         let router = postline_api::router(AppState {
             postline: postline.clone(),
             rate_limiter: Arc::new(RateLimiter::new(config.rate_limit)),
+            request_logs: request_logs.clone(),
         })
         .merge(dashboard);
         let smtp = SmtpTransport::new(postline.clone(), config.mta.clone())
             .map_err(|e| anyhow::anyhow!("setting up outbound delivery: {e}"))?;
-        Ok(App { db, postline, router, smtp })
+        Ok(App { db, postline, router, smtp, request_logs })
     }
 
     /// The delivery workers: the sandbox for test recipients, SMTP for real ones.
@@ -88,5 +109,20 @@ impl App {
             Worker::new(self.postline.clone(), Arc::new(SandboxTransport::new(self.postline.clock().clone()))),
             Worker::new(self.postline.clone(), Arc::new(self.smtp.clone())),
         ]
+    }
+}
+
+/// Produces queued exports and expires old ones (deleting their files): every 2 s,
+/// so a large export starts moments after it is asked for, and an export another
+/// node left behind is taken over once its lease lapses. `serve` runs it.
+pub async fn export_jobs(postline: Postline, mut shutdown: tokio::sync::watch::Receiver<bool>) {
+    while !*shutdown.borrow() {
+        if let Err(error) = postline.run_exports().await {
+            tracing::warn!(%error, "exports failed; retrying");
+        }
+        tokio::select! {
+            _ = tokio::time::sleep(std::time::Duration::from_secs(2)) => {}
+            _ = shutdown.changed() => {}
+        }
     }
 }

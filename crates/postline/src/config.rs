@@ -54,6 +54,8 @@ pub struct FileConfig {
     pub delivery_lease_secs: Option<u64>,
     pub broadcast_window: Option<u64>,
     pub capture: Option<bool>,
+    pub capture_release: Option<String>,
+    pub capture_release_allowed: Option<String>,
     pub regions: Option<std::collections::BTreeMap<String, RegionFile>>,
     pub region_names: Option<String>,
     pub dns_base: Option<String>,
@@ -151,6 +153,13 @@ pub struct Overrides {
     /// Capture mode: keep real recipients' mail in the dashboard's inbox, send nothing [env: POSTLINE_CAPTURE] [default: false]
     #[arg(long, env = "POSTLINE_CAPTURE", global = true, hide_env = true, num_args = 0..=1, default_missing_value = "true")]
     pub capture: Option<bool>,
+    /// Where the developer inbox's "Release" sends a captured message: smtp://host:port,
+    /// smtps://user:pass@host, `?starttls=optional` for a local catcher [env: POSTLINE_CAPTURE_RELEASE] [default: off]
+    #[arg(long, env = "POSTLINE_CAPTURE_RELEASE", global = true, hide_env = true)]
+    pub capture_release: Option<String>,
+    /// Addresses or domains a release may go to, comma separated [env: POSTLINE_CAPTURE_RELEASE_ALLOWED] [default: any]
+    #[arg(long, env = "POSTLINE_CAPTURE_RELEASE_ALLOWED", global = true, hide_env = true)]
+    pub capture_release_allowed: Option<String>,
     /// Regions this installation offers [env: POSTLINE_REGIONS] [default: us-east-1,eu-west-1,sa-east-1,ap-northeast-1]
     #[arg(long = "regions", env = "POSTLINE_REGIONS", global = true, hide_env = true)]
     pub region_names: Option<String>,
@@ -217,8 +226,18 @@ pub struct Config {
     pub broadcast_window: u64,
     /// Capture mode: nothing is sent; the developer inbox keeps it all.
     pub capture: bool,
+    /// The developer inbox's release server, when one is configured.
+    pub capture_release: Option<CaptureRelease>,
     /// The inbound SMTP server, when one is to listen.
     pub smtp: Option<SmtpInbound>,
+}
+
+/// Where captured messages may be released to.
+#[derive(Debug, Clone)]
+pub struct CaptureRelease {
+    pub server: postline_mta::Relay,
+    /// Addresses or domains a release may go to; empty allows any.
+    pub allowed: Vec<String>,
 }
 
 /// The inbound SMTP server's settings (receiving, and the submission ports).
@@ -305,6 +324,7 @@ impl Config {
         let smtp = smtp_inbound(overrides, &file)?;
         let capture = overrides.capture.or(file.capture).unwrap_or(false);
         let mta = postline_mta::MtaConfig { capture, ..mta };
+        let capture_release = capture_release(overrides, &file)?;
         let listen_raw = overrides.listen.clone().or(file.listen).unwrap_or_else(|| DEFAULT_LISTEN.to_string());
         let listen: SocketAddr = listen_raw
             .parse()
@@ -365,6 +385,7 @@ impl Config {
                 .clamp(1, 1_000_000),
             smtp,
             capture,
+            capture_release,
             delivery_expiry: chrono::Duration::hours(
                 i64::try_from(
                     overrides.delivery_expiry_hours.or(file.delivery_expiry_hours).unwrap_or(72).clamp(1, 720),
@@ -413,6 +434,23 @@ fn regions(
             }
         })
         .collect())
+}
+
+fn capture_release(overrides: &Overrides, file: &FileConfig) -> anyhow::Result<Option<CaptureRelease>> {
+    let Some(raw) = overrides.capture_release.clone().or(file.capture_release.clone()).filter(|r| !r.is_empty()) else {
+        return Ok(None);
+    };
+    let server = postline_mta::Relay::parse(&raw).map_err(|e| anyhow::anyhow!("`capture_release`: {e}"))?;
+    let allowed = overrides
+        .capture_release_allowed
+        .clone()
+        .or(file.capture_release_allowed.clone())
+        .unwrap_or_default()
+        .split(',')
+        .map(|a| a.trim().to_string())
+        .filter(|a| !a.is_empty())
+        .collect();
+    Ok(Some(CaptureRelease { server, allowed }))
 }
 
 fn mta_config(overrides: &Overrides, file: &FileConfig, hostname: &str) -> anyhow::Result<postline_mta::MtaConfig> {

@@ -70,6 +70,7 @@ pub async fn run(mut config: Config) -> anyhow::Result<()> {
     workers.push(tokio::spawn(webhook_dispatch(app.postline.clone(), stopped.clone())));
     workers.push(tokio::spawn(contact_imports(app.postline.clone(), stopped.clone())));
     workers.push(tokio::spawn(broadcast_fanout(app.postline.clone(), stopped.clone())));
+    workers.push(tokio::spawn(crate::app::export_jobs(app.postline.clone(), stopped.clone())));
     let mut on_stop = stopped.clone();
     // With the peer's address, which the tracking links record.
     let service = axum::ServiceExt::into_make_service_with_connect_info::<std::net::SocketAddr>(postline_api::service(
@@ -94,6 +95,8 @@ pub async fn run(mut config: Config) -> anyhow::Result<()> {
     for worker in workers {
         let _ = worker.await;
     }
+    // The last moments' request logs, before the pool closes.
+    app.request_logs.flush().await;
     app.db.close().await;
     println!("Postline stopped.");
     Ok(())

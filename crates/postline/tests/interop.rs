@@ -235,7 +235,16 @@ async fn postfix_delivers_to_the_inbound_server_over_starttls() {
         }
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
-    let log = std::fs::read_to_string(dir.path().join("maillog")).unwrap_or_default();
+    // Postfix delivers the two messages in parallel and logs each attempt as it ends:
+    // the refusal for the outsider may be written after the other is stored.
+    let mut log = String::new();
+    for _ in 0..300 {
+        log = std::fs::read_to_string(dir.path().join("maillog")).unwrap_or_default();
+        if log.contains("victim@gmail.com") && log.contains("550 5.7.1") {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
     let _ = stop();
     assert_eq!(received.len(), 1, "Postfix delivered: {log}");
     let email = app.get(&format!("/emails/receiving/{}", received[0]["id"].as_str().unwrap())).await;
@@ -244,4 +253,76 @@ async fn postfix_delivers_to_the_inbound_server_over_starttls() {
     let trace = email["headers"]["Received"].as_str().unwrap();
     assert!(trace.contains("postfix-reference.bench.example") && trace.contains("ESMTPS"), "{trace}");
     assert!(log.contains("victim@gmail.com") && log.contains("550 5.7.1"), "the relay attempt was refused: {log}");
+}
+
+/// An asynchronous bounce written by a real MTA: Postline relays through Postfix
+/// (`smtp_relay` with `starttls=optional`), Postfix accepts the message — so Postline
+/// records it delivered — then the next hop refuses the recipient, and Postfix
+/// mails its own RFC 3464 delivery status notification to the email's bounce address,
+/// which its transport table routes to Postline's inbound server. Postline turns it
+/// into `email.bounced` with Postfix's diagnostic and suppresses the address.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_delivery_status_notification_from_postfix_becomes_an_asynchronous_bounce() {
+    if !std::path::Path::new("/usr/sbin/postfix").exists() {
+        assert!(
+            std::env::var("POSTLINE_REQUIRE_EXTERNAL_TESTS").as_deref() != Ok("1"),
+            "Postfix is not installed; run scripts/test (bench/postfix-reference install)"
+        );
+        eprintln!("Postfix not installed; skipping (scripts/test installs it)");
+        return;
+    }
+    // The hop after Postfix: refuses one mailbox.
+    let next_hop = postline_testkit::smtp_sink::SmtpSink::start().await;
+    next_hop.script(|s| {
+        s.rcpt_replies.insert("gone@customer.example".into(), "550 5.1.1 <gone@customer.example>: user unknown".into());
+    });
+    let postfix_port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    let relay = postline_mta::Relay::parse(&format!("smtp://127.0.0.1:{postfix_port}?starttls=optional")).unwrap();
+    let options = Options { mta: postline_mta::MtaConfig { relay: Some(relay), ..test_mta() }, ..Options::default() };
+    let app = TestApp::start_with(Backend::Sqlite, options).await;
+    app.verified_domain("acme.dev").await;
+    let inbound = app.start_inbound().await;
+
+    let script = interop_dir().join("../bench/postfix-reference");
+    let dir = tempfile::tempdir().unwrap();
+    // Bounces for Postline's return path go to its inbound server; everything else to the next hop.
+    let transport = format!("transport_maps = inline:{{ send.acme.dev=smtp:[127.0.0.1]:{} }}", inbound.port());
+    let started = tokio::process::Command::new(&script)
+        .args(["start", dir.path().to_str().unwrap(), &postfix_port.to_string(), &next_hop.address.port().to_string()])
+        .env("POSTFIX_REFERENCE_TLS", "may")
+        .env("POSTFIX_REFERENCE_MAIN_CF", transport)
+        .output()
+        .await
+        .unwrap();
+    assert!(started.status.success(), "postfix start: {}", String::from_utf8_lossy(&started.stderr));
+    let stop = || std::process::Command::new(&script).args(["stop", dir.path().to_str().unwrap()]).status();
+
+    let sent = app
+        .post(
+            "/emails",
+            json!({"from": "Acme <billing@acme.dev>", "to": "gone@customer.example",
+                               "subject": "Your invoice", "text": "Due in 30 days."}),
+        )
+        .await;
+    let id = sent.expect(200)["id"].as_str().unwrap().to_string();
+    app.drain().await;
+    let mut email = app.get(&format!("/emails/{id}")).await.expect(200).clone();
+    for _ in 0..300 {
+        if email["last_event"] == "bounced" {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+        email = app.get(&format!("/emails/{id}")).await.expect(200).clone();
+    }
+    let log = std::fs::read_to_string(dir.path().join("maillog")).unwrap_or_default();
+    let _ = stop();
+    assert_eq!(email["last_event"], "bounced", "Postfix's DSN reached Postline: {log}");
+    let events = app.get(&format!("/emails/{id}/events")).await.expect(200)["data"].clone();
+    let statuses: Vec<&str> = events.as_array().unwrap().iter().map(|e| e["status"].as_str().unwrap()).collect();
+    assert!(statuses.contains(&"delivered"), "Postfix accepted it first: {statuses:?}");
+    let bounce = events.as_array().unwrap().iter().find(|e| e["status"] == "bounced").unwrap().clone();
+    let diagnostic = bounce.to_string();
+    assert!(diagnostic.contains("user unknown") && diagnostic.contains("5.1.1"), "Postfix's diagnostic: {bounce:#}");
+    assert_eq!(next_hop.count(), 0, "the refused message never arrived");
+    app.get("/suppressions/gone@customer.example").await.expect(200);
 }

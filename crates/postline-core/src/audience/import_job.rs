@@ -1,5 +1,6 @@
 //! The contact-import use cases: accept a file (checked up front, so a wrong column
-//! map is a `400` rather than a failed import), and the background job that works
+//! map is a `400` rather than a failed import) — at once, or as the dashboard does,
+//! uploaded as a draft and queued once its mapping is chosen — and the background job that works
 //! through queued imports batch by batch (see [`super::imports`] for the design).
 
 use std::{io::Read, sync::Arc};
@@ -9,8 +10,8 @@ use serde_json::{Map, Value};
 use super::{
     PropertyType,
     imports::{
-        BATCH_ROWS, ContactImport, ImportCounts, ImportRow, ImportStatus, MAX_ERRORS_KEPT, MAX_FILE_BYTES, RowError,
-        layout, parse_options, read_row,
+        BATCH_ROWS, ContactImport, DRAFT_LIFETIME, ImportCounts, ImportOptions, ImportRow, ImportStatus,
+        MAX_ERRORS_KEPT, MAX_FILE_BYTES, PREVIEW_ROWS, RowError, layout, parse_options, read_row,
     },
 };
 use crate::{
@@ -67,7 +68,61 @@ fn header_of(reader: &mut csv::Reader<impl Read>) -> Result<Vec<String>> {
     Ok(header)
 }
 
+fn check_file(file: &[u8]) -> Result<()> {
+    if file.iter().all(u8::is_ascii_whitespace) {
+        return Err(Error::value("The `file` is empty."));
+    }
+    if file.len() > MAX_FILE_BYTES {
+        return Err(Error::value(format!("The `file` is larger than {} MB.", MAX_FILE_BYTES / 1024 / 1024)));
+    }
+    Ok(())
+}
+
+/// An uploaded file waiting for its mapping, with what it holds.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ImportDraft {
+    pub import: ContactImport,
+    /// The header row's column names.
+    pub header: Vec<String>,
+    /// The first data rows ([`PREVIEW_ROWS`] at most), cells as written.
+    pub rows: Vec<Vec<String>>,
+}
+
 impl Postline {
+    /// The options of an import, checked against the team and the file's header (a
+    /// file without a readable header is reported after the options).
+    async fn checked_options(
+        &self,
+        team_id: TeamId,
+        fields: &Map<String, Value>,
+        header: Result<Vec<String>>,
+    ) -> Result<ImportOptions> {
+        let options = parse_options(fields)?;
+        for id in &options.segments {
+            self.get_segment(team_id, *id).await?;
+        }
+        for (id, _) in &options.topics {
+            self.get_topic(team_id, *id).await?;
+        }
+        layout(&header?, options.columns.as_ref(), &self.defined_properties(team_id).await?)?;
+        Ok(options)
+    }
+
+    fn new_import(&self, team_id: TeamId, status: ImportStatus, options: ImportOptions, file: &[u8]) -> ContactImport {
+        ContactImport {
+            id: ContactImportId::new(),
+            team_id,
+            status,
+            options,
+            counts: ImportCounts::default(),
+            rows_done: 0,
+            file_bytes: file.len() as u64,
+            failure: None,
+            created_at: self.clock.now(),
+            completed_at: None,
+        }
+    }
+
     async fn defined_properties(&self, team_id: TeamId) -> Result<Vec<(String, PropertyType)>> {
         Ok(self.store.contact_properties(team_id).await?.into_iter().map(|p| (p.key, p.property_type)).collect())
     }
@@ -80,36 +135,61 @@ impl Postline {
         file: &[u8],
         fields: &Map<String, Value>,
     ) -> Result<ContactImport> {
-        if file.iter().all(u8::is_ascii_whitespace) {
-            return Err(Error::value("The `file` is empty."));
-        }
-        if file.len() > MAX_FILE_BYTES {
-            return Err(Error::value(format!("The `file` is larger than {} MB.", MAX_FILE_BYTES / 1024 / 1024)));
-        }
-        let options = parse_options(fields)?;
-        for id in &options.segments {
-            self.get_segment(team_id, *id).await?;
-        }
-        for (id, _) in &options.topics {
-            self.get_topic(team_id, *id).await?;
-        }
-        let header = header_of(&mut csv_reader(file))?;
-        layout(&header, options.columns.as_ref(), &self.defined_properties(team_id).await?)?;
-        let import = ContactImport {
-            id: ContactImportId::new(),
-            team_id,
-            status: ImportStatus::Queued,
-            options,
-            counts: ImportCounts::default(),
-            rows_done: 0,
-            file_bytes: file.len() as u64,
-            failure: None,
-            created_at: self.clock.now(),
-            completed_at: None,
-        };
+        check_file(file)?;
+        let options = self.checked_options(team_id, fields, header_of(&mut csv_reader(file))).await?;
+        let import = self.new_import(team_id, ImportStatus::Queued, options, file);
         self.store.insert_contact_import(&import, &Value::Object(fields.clone()), file).await?;
         self.import_wake.notify_one();
         Ok(import)
+    }
+
+    /// The dashboard's first step: keeps a CSV file as a draft import until its
+    /// column mapping is chosen ([`Postline::start_contact_import`]). Drafts older
+    /// than [`DRAFT_LIFETIME`] are deleted on the way.
+    pub async fn upload_contact_import(&self, team_id: TeamId, file: &[u8]) -> Result<ContactImport> {
+        check_file(file)?;
+        header_of(&mut csv_reader(file))?;
+        self.store.delete_import_drafts(self.clock.now() - DRAFT_LIFETIME).await?;
+        let options = parse_options(&Map::new())?;
+        let import = self.new_import(team_id, ImportStatus::Draft, options, file);
+        self.store.insert_contact_import(&import, &Value::Object(Map::new()), file).await?;
+        Ok(import)
+    }
+
+    /// A draft's header and first data rows, to choose its mapping by.
+    pub async fn contact_import_draft(&self, team_id: TeamId, id: ContactImportId) -> Result<ImportDraft> {
+        let import = self.store.get_contact_import(team_id, id).await?.ok_or(Error::NotFound("Contact import"))?;
+        if import.status != ImportStatus::Draft {
+            return Err(Error::Conflict("This import has already started.".into()));
+        }
+        let first = self.store.import_chunk(id, 0).await?.unwrap_or_default();
+        let mut reader = csv_reader(first.as_slice());
+        let header = header_of(&mut reader)?;
+        // The first piece may end inside a row: only rows read whole are shown.
+        let rows = reader
+            .records()
+            .take(PREVIEW_ROWS)
+            .map_while(|record| record.ok())
+            .map(|record| record.iter().map(str::to_string).collect())
+            .collect();
+        Ok(ImportDraft { import, header, rows })
+    }
+
+    /// Queues a draft with its mapping, segments and topics (the same fields, and the
+    /// same checks, as [`Postline::create_contact_import`]).
+    pub async fn start_contact_import(
+        &self,
+        team_id: TeamId,
+        id: ContactImportId,
+        fields: &Map<String, Value>,
+    ) -> Result<ContactImport> {
+        let draft = self.contact_import_draft(team_id, id).await?;
+        let options = self.checked_options(team_id, fields, Ok(draft.header.clone())).await?;
+        if !self.store.start_contact_import(team_id, id, &Value::Object(fields.clone())).await? {
+            return Err(Error::Conflict("This import has already started.".into()));
+        }
+        self.import_wake.notify_one();
+        Ok(ContactImport { status: ImportStatus::Queued, options, ..draft.import })
     }
 
     /// An import with its first row errors.
@@ -118,7 +198,12 @@ impl Postline {
         team_id: TeamId,
         id: ContactImportId,
     ) -> Result<(ContactImport, Vec<RowError>)> {
-        let import = self.store.get_contact_import(team_id, id).await?.ok_or(Error::NotFound("Contact import"))?;
+        let import = self
+            .store
+            .get_contact_import(team_id, id)
+            .await?
+            .filter(|i| i.status != ImportStatus::Draft)
+            .ok_or(Error::NotFound("Contact import"))?;
         let errors = self.store.import_errors(id, 100).await?;
         Ok((import, errors))
     }
@@ -131,7 +216,7 @@ impl Postline {
     ) -> Result<Page<ContactImport>> {
         let status = status
             .map(|raw| {
-                ImportStatus::parse(raw).ok_or_else(|| {
+                ImportStatus::parse(raw).filter(|s| *s != ImportStatus::Draft).ok_or_else(|| {
                     Error::parameter(format!(
                         "The `status` must be `queued`, `in_progress`, `completed` or `failed`, not `{raw}`."
                     ))

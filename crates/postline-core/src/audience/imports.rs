@@ -9,6 +9,12 @@
 //! large the file. Imported contacts are created or updated (`on_conflict`), put in
 //! the given segments and given the topic choices; as the contract says, imports do
 //! not emit `contact.created` events.
+//!
+//! The dashboard imports in two steps: the file is uploaded first and kept as a
+//! `draft` import (stored like any other, so any node can serve the next step), and
+//! the column mapping chosen after looking at its header and first rows queues it.
+//! No worker takes a draft, the API never shows one, and drafts left unmapped for a
+//! day are deleted when the next file is uploaded.
 
 use serde_json::{Map, Value};
 
@@ -27,10 +33,16 @@ pub const CHUNK_BYTES: usize = 1024 * 1024;
 pub const BATCH_ROWS: usize = 500;
 /// Row errors kept per import (the counts go on beyond).
 pub const MAX_ERRORS_KEPT: usize = 1_000;
+/// Data rows a draft shows before its mapping is chosen.
+pub const PREVIEW_ROWS: usize = 5;
+/// How long an uploaded file waits for its mapping.
+pub const DRAFT_LIFETIME: chrono::Duration = chrono::Duration::days(1);
 
 /// Where an import is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ImportStatus {
+    /// Uploaded through the dashboard, waiting for its column mapping.
+    Draft,
     Queued,
     InProgress,
     Completed,
@@ -40,6 +52,7 @@ pub enum ImportStatus {
 impl ImportStatus {
     pub fn as_str(self) -> &'static str {
         match self {
+            ImportStatus::Draft => "draft",
             ImportStatus::Queued => "queued",
             ImportStatus::InProgress => "in_progress",
             ImportStatus::Completed => "completed",
@@ -49,6 +62,7 @@ impl ImportStatus {
 
     pub fn parse(raw: &str) -> Option<Self> {
         match raw {
+            "draft" => Some(ImportStatus::Draft),
             "queued" => Some(ImportStatus::Queued),
             "in_progress" => Some(ImportStatus::InProgress),
             "completed" => Some(ImportStatus::Completed),

@@ -92,6 +92,11 @@ impl Postline {
         Ok(contact)
     }
 
+    /// How many contacts each segment of the team holds (segments absent: none).
+    pub async fn segment_sizes(&self, team_id: TeamId) -> Result<Vec<(SegmentId, u64)>> {
+        self.store.segment_sizes(team_id).await
+    }
+
     /// The segments a contact is in, each with when the contact was added.
     pub async fn contact_segments(
         &self,

@@ -16,6 +16,7 @@ pub mod sandbox;
 pub mod schedule;
 pub mod search;
 pub mod send;
+pub mod source;
 pub mod stats;
 
 use serde::{Deserialize, Serialize};

@@ -12,6 +12,7 @@ use axum::{
 use maud::{Markup, html};
 use postline_core::{
     Error, Invalid,
+    exports::{ExportFilters, ExportKind},
     pagination::{Cursor, PageRequest},
 };
 use serde::Deserialize;
@@ -196,6 +197,7 @@ async fn render(
     };
     let content = html! {
         h1 { "Domains" }
+        (crate::exports::export_button(viewer, ExportKind::Domains, &ExportFilters::default()))
         @if found.items.is_empty() {
             p.empty { "No domains yet. Add the domain you send from below." }
         } @else {

@@ -1,22 +1,27 @@
 //! The developer inbox (capture mode, `postline serve --capture`): every message the
 //! MTA would have sent, newest first, updating live; one message with its HTML in a
 //! sandboxed frame, text, headers, raw source and attachments, plus an HTML
-//! compatibility check and a link check ([`checks`]).
+//! compatibility check and a link check ([`checks`]); "Release" sends a message as
+//! captured to the operator's release server ([`release`]).
 
 mod checks;
+mod release;
+
+pub use release::release;
 
 use axum::{
+    Form,
     extract::{Path, State},
-    response::{IntoResponse, Response},
+    response::{IntoResponse, Redirect, Response},
 };
 use maud::{Markup, html};
-use postline_core::{Error, capture::CapturedMessage, pagination::PageRequest};
+use postline_core::{Error, capture::CapturedMessage, ids::TeamId, pagination::PageRequest};
 
 use crate::{
     DashboardState,
     format::{size, time},
     layout::{self, Section, failure},
-    session::Viewer,
+    session::{CsrfOnly, Viewer, csrf_refusal},
 };
 
 /// Messages shown in the inbox.
@@ -43,13 +48,14 @@ fn rows(messages: &[CapturedMessage]) -> Markup {
     }
 }
 
-async fn recent(state: &DashboardState, viewer: &Viewer) -> Result<Vec<CapturedMessage>, Error> {
-    Ok(state.postline.list_captured(viewer.team_id(), PageRequest { limit: SHOWN, ..Default::default() }).await?.items)
+/// The team's newest captured messages.
+async fn recent(state: &DashboardState, team: TeamId) -> Result<Vec<CapturedMessage>, Error> {
+    Ok(state.postline.list_captured(team, PageRequest { limit: SHOWN, ..Default::default() }).await?.items)
 }
 
 /// `GET /dashboard/inbox`
 pub async fn list(State(state): State<DashboardState>, viewer: Viewer) -> Response {
-    let messages = match recent(&state, &viewer).await {
+    let messages = match recent(&state, viewer.team_id()).await {
         Ok(messages) => messages,
         Err(error) => return failure(error),
     };
@@ -60,17 +66,60 @@ pub async fn list(State(state): State<DashboardState>, viewer: Viewer) -> Respon
         } @else {
             p.muted { "Capture mode is off: mail is really sent. Start Postline with " code { "serve --capture" } " to keep it here instead." }
         }
-        div #inbox data-poll="/dashboard/inbox/rows" aria-live="polite" { (rows(&messages)) }
+        div #inbox data-stream="/dashboard/inbox/stream" data-poll="/dashboard/inbox/rows" aria-live="polite" { (rows(&messages)) }
+        form.inline method="post" action="/dashboard/inbox/clear" {
+            input type="hidden" name="csrf" value=(viewer.csrf());
+            button.danger type="submit" { "Empty the inbox" }
+            " " span.muted { "Deletes every captured message of the team; the emails and their events stay." }
+        }
     };
     layout::page("Inbox", &viewer, Section::Inbox, content)
 }
 
+/// `POST /dashboard/inbox/{id}/delete`
+pub async fn delete(
+    State(state): State<DashboardState>,
+    viewer: Viewer,
+    Path(id): Path<String>,
+    Form(form): Form<CsrfOnly>,
+) -> Response {
+    if let Some(refusal) = csrf_refusal(&viewer, &form.csrf) {
+        return refusal;
+    }
+    match state.postline.delete_captured(viewer.team_id(), &id).await {
+        Ok(()) => Redirect::to("/dashboard/inbox").into_response(),
+        Err(error) => failure(error),
+    }
+}
+
+/// `POST /dashboard/inbox/clear`
+pub async fn clear(State(state): State<DashboardState>, viewer: Viewer, Form(form): Form<CsrfOnly>) -> Response {
+    if let Some(refusal) = csrf_refusal(&viewer, &form.csrf) {
+        return refusal;
+    }
+    match state.postline.clear_captured(viewer.team_id()).await {
+        Ok(_) => Redirect::to("/dashboard/inbox").into_response(),
+        Err(error) => failure(error),
+    }
+}
+
 /// `GET /dashboard/inbox/rows`: the list alone, for the page's live refresh.
 pub async fn fragment(State(state): State<DashboardState>, viewer: Viewer) -> Response {
-    match recent(&state, &viewer).await {
+    match recent(&state, viewer.team_id()).await {
         Ok(messages) => rows(&messages).into_response(),
         Err(error) => failure(error),
     }
+}
+
+/// `GET /dashboard/inbox/stream`: the list again each time a message arrives
+/// (server-sent events; see [`crate::live`]).
+pub async fn stream(State(state): State<DashboardState>, viewer: Viewer) -> Response {
+    let team = viewer.team_id();
+    let wake = state.postline.capture_wake();
+    crate::live::stream(Some(wake), move || {
+        let state = state.clone();
+        async move { Ok((rows(&recent(&state, team).await?).into_string(), false)) }
+    })
 }
 
 /// The header block of a raw message, unfolded: (name, value) in order.
@@ -105,8 +154,13 @@ fn findings(title: &str, id: &str, found: &[checks::Finding]) -> Markup {
 
 /// `GET /dashboard/inbox/{id}`
 pub async fn message(State(state): State<DashboardState>, viewer: Viewer, Path(id): Path<String>) -> Response {
+    message_page(&state, &viewer, &id, release::Panel::default()).await
+}
+
+/// A message's page, with the release form in the state `panel` describes.
+async fn message_page(state: &DashboardState, viewer: &Viewer, id: &str, panel: release::Panel) -> Response {
     let loaded = async {
-        let captured = state.postline.get_captured(viewer.team_id(), &id).await?;
+        let captured = state.postline.get_captured(viewer.team_id(), id).await?;
         let email = state.postline.get_email(viewer.team_id(), captured.email_id).await?;
         let page = PageRequest { limit: 100, ..Default::default() };
         let attachments = state.postline.list_attachments(viewer.team_id(), email.id, page).await?.items;
@@ -128,6 +182,11 @@ pub async fn message(State(state): State<DashboardState>, viewer: Viewer, Path(i
             dt { "Captured" } dd { (time(captured.created_at)) }
             dt { "Size" } dd { (size(captured.raw.len() as u64)) }
             dt { "Email" } dd { a href={ "/dashboard/emails/" (email.id) } { (email.id) } }
+        }
+        (release::form(state, viewer, &captured, &panel))
+        form.inline method="post" action={ "/dashboard/inbox/" (captured.id) "/delete" } {
+            input type="hidden" name="csrf" value=(viewer.csrf());
+            button.danger type="submit" { "Delete this message" }
         }
         (findings("HTML compatibility", "compat-title", &checks::compatibility(&html_part)))
         (findings("Links", "links-title", &checks::links(&html_part)))
@@ -153,7 +212,9 @@ pub async fn message(State(state): State<DashboardState>, viewer: Viewer, Path(i
             }
         }
     };
-    layout::page(&email.subject, &viewer, Section::Inbox, content)
+    let mut response = layout::page(&email.subject, viewer, Section::Inbox, content);
+    *response.status_mut() = panel.status();
+    response
 }
 
 #[cfg(test)]

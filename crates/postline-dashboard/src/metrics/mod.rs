@@ -6,8 +6,8 @@
 //! It reads only the use case behind `GET /emails/metrics`, with a query built from
 //! the form ([`filters`]), so the page and the API never disagree.
 
-mod chart;
-mod data;
+pub(crate) mod chart;
+pub(crate) mod data;
 mod filters;
 mod health;
 
@@ -166,7 +166,8 @@ fn report(shown: &Shown<'_>) -> Markup {
 /// Every number the charts show, per period, with the range's totals.
 fn table(metrics: &Metrics, step: &str) -> Markup {
     html! {
-        table.metrics-data {
+        // Wide tables scroll inside their box rather than widening the page on a phone.
+        div.scroll tabindex="0" role="region" aria-label="Emails per period" { table.metrics-data {
             caption { "Emails per " (step) " (UTC)" }
             thead {
                 tr {
@@ -188,6 +189,6 @@ fn table(metrics: &Metrics, step: &str) -> Markup {
                     @for series in &metrics.series { td { (count(series.total)) } }
                 }
             }
-        }
+        } }
     }
 }

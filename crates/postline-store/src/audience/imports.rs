@@ -1,5 +1,6 @@
-//! `contact_imports` (the job, its counts and lease), `contact_import_chunks` (the
-//! file in 1 MiB pieces) and `contact_import_errors`. A batch of rows, its errors and
+//! `contact_imports` (the job, its counts and lease; drafts wait for the dashboard's
+//! mapping), `contact_import_chunks` (the file in 1 MiB pieces) and
+//! `contact_import_errors`. A batch of rows, its errors and
 //! the import's progress are one transaction, written only under the worker's lease.
 
 use async_trait::async_trait;
@@ -153,9 +154,10 @@ impl ContactImportStore for Db {
         status: Option<ImportStatus>,
         page: &PageRequest,
     ) -> Result<Page<ContactImport>> {
-        // The status is one of four fixed names, so it can be part of the SQL text.
+        // The status is one of five fixed names, so it can be part of the SQL text.
+        // Drafts (files waiting for the dashboard's mapping) are never listed.
         let from = match status {
-            None => "contact_imports".to_string(),
+            None => "(SELECT * FROM contact_imports WHERE status <> 'draft') AS chosen".to_string(),
             Some(s) => format!("(SELECT * FROM contact_imports WHERE status = '{}') AS chosen", s.as_str()),
         };
         rows::team_page(&self.pool, &format!("SELECT {COLUMNS} FROM {from}"), team_id, page, import_from).await
@@ -270,6 +272,42 @@ impl ContactImportStore for Db {
         let counts = counts_from(&totals)?;
         tx.commit().await.map_err(db)?;
         Ok(Some(counts))
+    }
+
+    async fn start_contact_import(&self, team_id: TeamId, id: ContactImportId, fields: &Value) -> Result<bool> {
+        let _turn = self.write_turn().await;
+        let done = sqlx::query(
+            "UPDATE contact_imports SET status = 'queued', fields = $1 WHERE id = $2 AND team_id = $3 \
+             AND status = 'draft'",
+        )
+        .bind(rows::to_json(fields))
+        .bind(id.to_string())
+        .bind(team_id.to_string())
+        .execute(&self.pool)
+        .await
+        .map_err(db)?;
+        Ok(done.rows_affected() == 1)
+    }
+
+    async fn delete_import_drafts(&self, before: Timestamp) -> Result<u64> {
+        let _turn = self.write_turn().await;
+        let mut tx = self.pool.begin().await.map_err(db)?;
+        // The pieces first: SQLite enforces the foreign key only when asked to.
+        sqlx::query(
+            "DELETE FROM contact_import_chunks WHERE import_id IN \
+             (SELECT id FROM contact_imports WHERE status = 'draft' AND created_at < $1)",
+        )
+        .bind(to_micros(before))
+        .execute(&mut *tx)
+        .await
+        .map_err(db)?;
+        let done = sqlx::query("DELETE FROM contact_imports WHERE status = 'draft' AND created_at < $1")
+            .bind(to_micros(before))
+            .execute(&mut *tx)
+            .await
+            .map_err(db)?;
+        tx.commit().await.map_err(db)?;
+        Ok(done.rows_affected())
     }
 
     async fn finish_contact_import(

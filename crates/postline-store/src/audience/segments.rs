@@ -67,6 +67,23 @@ impl SegmentStore for Db {
         self.delete_owned("segments", team_id, &id.to_string()).await
     }
 
+    async fn segment_sizes(&self, team_id: TeamId) -> Result<Vec<(SegmentId, u64)>> {
+        let found = sqlx::query(
+            "SELECT segment_id, COUNT(*) AS members FROM segment_members WHERE team_id = $1 GROUP BY segment_id",
+        )
+        .bind(team_id.to_string())
+        .fetch_all(&self.pool)
+        .await
+        .map_err(db)?;
+        found
+            .iter()
+            .map(|row| {
+                let members: i64 = rows::get(row, "members")?;
+                Ok((SegmentId(rows::uuid(row, "segment_id")?), u64::try_from(members).unwrap_or_default()))
+            })
+            .collect()
+    }
+
     async fn add_to_segment(
         &self,
         team_id: TeamId,

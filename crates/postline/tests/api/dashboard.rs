@@ -16,6 +16,7 @@ backend_tests!(
     admins_manage_api_keys_and_see_a_new_token_once_while_members_are_refused,
     webhook_endpoints_show_their_deliveries_and_replay_them,
     the_audience_is_searched_by_name_status_and_segment_and_each_contact_shows_its_history,
+    an_emails_raw_source_is_shown_as_text_and_downloaded_as_eml,
 );
 
 const PASSWORD: &str = "a long enough password";
@@ -84,6 +85,36 @@ impl Visitor {
             .await
             .unwrap();
         self.read(response).await
+    }
+
+    /// Posts a multipart form: text fields, then a file part as `file_field`.
+    pub(crate) async fn post_multipart(
+        &mut self,
+        path: &str,
+        fields: &[(&str, &str)],
+        file_field: &str,
+        file: (&str, Vec<u8>),
+    ) -> Page {
+        let mut form = reqwest::multipart::Form::new();
+        for (name, value) in fields {
+            form = form.text(name.to_string(), value.to_string());
+        }
+        let part = reqwest::multipart::Part::bytes(file.1).file_name(file.0.to_string());
+        form = form.part(file_field.to_string(), part.mime_str("text/csv").unwrap());
+        let response = self
+            .client
+            .post(format!("{}{path}", self.base))
+            .header("cookie", self.cookie_header())
+            .multipart(form)
+            .send()
+            .await
+            .unwrap();
+        self.read(response).await
+    }
+
+    /// Starts a GET and returns the response unread (a server-sent event stream).
+    pub(crate) async fn open(&self, path: &str) -> reqwest::Response {
+        self.client.get(format!("{}{path}", self.base)).header("cookie", self.cookie_header()).send().await.unwrap()
     }
 
     /// Signs in through the form.
@@ -415,4 +446,60 @@ async fn the_audience_is_searched_by_name_status_and_segment_and_each_contact_sh
     let their_id = theirs.expect(201)["id"].as_str().unwrap().to_string();
     assert_eq!(visitor.get(&format!("/dashboard/audience/{their_id}")).await.status, StatusCode::NOT_FOUND);
     assert!(!visitor.get("/dashboard/audience?q=theirs").await.body.contains("theirs@example.org"));
+}
+
+async fn an_emails_raw_source_is_shown_as_text_and_downloaded_as_eml(app: TestApp) {
+    user(&app, "ada@acme.dev", Role::Member).await;
+    let body = json!({
+        "from": "Acme <onboarding@resend.dev>", "to": "delivered@resend.dev", "subject": "Receipt №42",
+        "html": "<p>Paid</p>", "text": "Paid", "headers": {"X-Order": "42"},
+        "attachments": [{"filename": "receipt.txt", "content": "UGFpZCBpbiBmdWxs"}]
+    });
+    let id = app.post("/emails", body).await.expect(200)["id"].as_str().unwrap().to_string();
+    let mut visitor = Visitor::new(&app);
+    visitor.sign_in("ada@acme.dev", PASSWORD).await;
+    let page = visitor.get(&format!("/dashboard/emails/{id}")).await.body;
+    assert!(page.contains(&format!("/dashboard/emails/{id}/source")), "the email page links its source");
+
+    let source = visitor.get(&format!("/dashboard/emails/{id}/source")).await;
+    assert_eq!(source.status, StatusCode::OK);
+    assert_eq!(source.headers["content-type"], "text/plain; charset=utf-8");
+    assert_eq!(source.headers["x-content-type-options"], "nosniff");
+    for expected in [
+        "X-Order: 42",
+        "multipart/mixed",
+        "multipart/alternative",
+        "filename=\"receipt.txt\"",
+        "Paid in full",
+        "From: \"Acme\" <onboarding@resend.dev>",
+    ] {
+        assert!(source.body.contains(expected), "{expected} missing from\n{}", source.body);
+    }
+    assert!(source.body.contains("Subject: =?utf-8?"), "the non-ASCII subject is encoded as sent: {}", source.body);
+    assert!(!source.body.contains("DKIM-Signature"), "signed per delivery, not here");
+    let download = visitor.get(&format!("/dashboard/emails/{id}/source?download=1")).await;
+    assert_eq!(download.headers["content-type"], "message/rfc822");
+    assert_eq!(download.headers["content-disposition"], format!("attachment; filename=\"{id}.eml\"").as_str());
+    // Boundaries are drawn afresh for each rendering; everything else is the same.
+    assert_eq!(download.body.lines().count(), source.body.lines().count());
+    assert!(download.body.contains("X-Order: 42") && download.body.contains("Paid in full"));
+    assert!(download.body.starts_with("From: \"Acme\" <onboarding@resend.dev>\r\nSubject: =?utf-8?"));
+
+    let other = app.other_team_key().await;
+    let theirs = app
+        .request_as(&other, reqwest::Method::POST, "/emails", Some(json!({"from": "onboarding@resend.dev", "to": "delivered@resend.dev", "subject": "Theirs", "text": "t"})), &[])
+        .await
+        .expect(200)["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    assert_eq!(visitor.get(&format!("/dashboard/emails/{theirs}/source")).await.status, StatusCode::NOT_FOUND);
+    assert_eq!(visitor.get("/dashboard/emails/not-an-id/source").await.status, StatusCode::UNPROCESSABLE_ENTITY);
+    Visitor::new(&app)
+        .get(&format!("/dashboard/emails/{id}/source"))
+        .await
+        .status
+        .is_redirection()
+        .then_some(())
+        .expect("signed out: to the sign-in page");
 }

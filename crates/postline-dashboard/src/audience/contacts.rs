@@ -1,7 +1,8 @@
-//! The Audience pages: contacts with search (address or name), status
-//! (subscribed or unsubscribed) and segment filters, and one contact with its
-//! properties, segments, topic subscriptions and the emails it was sent (its history
-//! of marketing interactions, each with its status).
+//! The contacts list — search (address or name), status (subscribed or unsubscribed)
+//! and segment filters, a checkbox per row inside the bulk-actions form (a plain
+//! form, so it works without JavaScript) — and one contact with its properties,
+//! segments, topic subscriptions and the emails it was sent (its history of
+//! marketing interactions, each with its status).
 
 use axum::{
     extract::{Path, Query, State},
@@ -12,11 +13,13 @@ use postline_core::{
     Error,
     audience::{Subscription, search::ContactSearch},
     emails::search::EmailSearch,
+    exports::{ExportFilters, ExportKind},
     ids::SegmentId,
     pagination::PageRequest,
 };
 use serde::Deserialize;
 
+use super::{Area, Notice, subnav};
 use crate::{
     DashboardState,
     format::{status, time},
@@ -33,6 +36,13 @@ pub struct ContactQuery {
     segment: Option<String>,
     after: Option<String>,
     before: Option<String>,
+    #[serde(flatten)]
+    notice: Notice,
+}
+
+/// A contact's global status as a badge (the word carries it, not the colour).
+pub fn subscription_badge(unsubscribed: bool) -> maud::Markup {
+    html! { @if unsubscribed { span.badge.warn { "unsubscribed" } } @else { span.badge.good { "subscribed" } } }
 }
 
 /// `GET /dashboard/audience`
@@ -49,26 +59,34 @@ pub async fn list(State(state): State<DashboardState>, viewer: Viewer, Query(que
         };
         let cursor = crate::paging::cursor(&query.after, &query.before);
         let search = ContactSearch { text: query.q.clone(), unsubscribed, segment };
+        let export_filters = ExportFilters::from(&search);
         let found =
             state.postline.search_contacts(viewer.team_id(), search, PageRequest { limit: PAGE_SIZE, cursor }).await?;
         let segments =
             state.postline.list_segments(viewer.team_id(), PageRequest { limit: 100, ..Default::default() }).await?;
-        Ok::<_, Error>((found, segments.items, segment))
+        Ok::<_, Error>((found, segments.items, segment, export_filters))
     }
     .await;
-    let (found, segments, segment) = match loaded {
+    let (found, segments, segment, export_filters) = match loaded {
         Ok(loaded) => loaded,
         Err(error) => return failure(error),
     };
     let kept = crate::paging::kept_filters(&[("q", &query.q), ("status", &query.status), ("segment", &query.segment)]);
     let content = html! {
         h1 { "Audience" }
+        (subnav(Area::Contacts))
+        (query.notice.render())
+        div.actions.toolbar {
+            a.button href="/dashboard/audience/add" { "Add contacts manually" }
+            a.button href="/dashboard/audience/import" { "Import CSV" }
+            (crate::exports::export_button(&viewer, ExportKind::Contacts, &export_filters))
+        }
         form.filters method="get" action="/dashboard/audience" role="search" {
             div.field { label for="q" { "Email or name" } input #q type="search" name="q" value=[query.q.as_deref()]; }
             div.field {
                 label for="status" { "Status" }
                 select #status name="status" {
-                    option value="" { "Any" }
+                    option value="" { "All statuses" }
                     option value="subscribed" selected[query.status.as_deref() == Some("subscribed")] { "Subscribed" }
                     option value="unsubscribed" selected[query.status.as_deref() == Some("unsubscribed")] { "Unsubscribed" }
                 }
@@ -85,15 +103,34 @@ pub async fn list(State(state): State<DashboardState>, viewer: Viewer, Query(que
         @if found.items.is_empty() {
             p.empty { "No contacts match." }
         } @else {
-            table.list {
-                thead { tr { th scope="col" { "Email" } th scope="col" { "Name" } th scope="col" { "Status" } th scope="col" { "Added" } } }
-                tbody {
-                    @for contact in &found.items {
-                        tr {
-                            td { a href={ "/dashboard/audience/" (contact.id) } { (contact.email) } }
-                            td { (contact.first_name.as_deref().unwrap_or_default()) " " (contact.last_name.as_deref().unwrap_or_default()) }
-                            td { @if contact.unsubscribed { span.badge.warn { "unsubscribed" } } @else { span.badge.good { "subscribed" } } }
-                            td { (time(contact.created_at)) }
+            form #bulk method="post" action="/dashboard/audience/bulk" {
+                input type="hidden" name="csrf" value=(viewer.csrf());
+                div.bulkbar role="group" aria-labelledby="bulk-title" {
+                    span #bulk-title { "With the selected contacts:" }
+                    button type="submit" name="action" value="segments" { "Add to segments" }
+                    button type="submit" name="action" value="topics" { "Subscribe to topics" }
+                    button.danger type="submit" name="action" value="delete" { "Delete" }
+                }
+                div.scroll {
+                    table.list.contacts {
+                        thead {
+                            tr {
+                                th scope="col" {
+                                    input #select-all type="checkbox" data-select-all="contact" aria-label="Select every contact on this page" hidden;
+                                }
+                                th scope="col" { "Email" } th scope="col" { "Name" } th scope="col" { "Status" } th scope="col" { "Added" }
+                            }
+                        }
+                        tbody {
+                            @for contact in &found.items {
+                                tr {
+                                    td { input type="checkbox" name="contact" value=(contact.id) aria-label={ "Select " (contact.email) }; }
+                                    td { a href={ "/dashboard/audience/" (contact.id) } { (contact.email) } }
+                                    td { (contact.first_name.as_deref().unwrap_or_default()) " " (contact.last_name.as_deref().unwrap_or_default()) }
+                                    td { (subscription_badge(contact.unsubscribed)) }
+                                    td { (time(contact.created_at)) }
+                                }
+                            }
                         }
                     }
                 }
@@ -128,7 +165,11 @@ pub async fn detail(State(state): State<DashboardState>, viewer: Viewer, Path(id
     };
     let content = html! {
         p { a href="/dashboard/audience" { "← Audience" } }
-        h1 { (contact.email) " " @if contact.unsubscribed { span.badge.warn { "unsubscribed" } } @else { span.badge.good { "subscribed" } } }
+        h1 { (contact.email) " " (subscription_badge(contact.unsubscribed)) }
+        div.actions {
+            a.button href={ "/dashboard/audience/" (contact.id) "/edit" } { "Edit contact" }
+            a.button.danger href={ "/dashboard/audience/" (contact.id) "/delete" } { "Delete contact" }
+        }
         dl.summary {
             dt { "First name" } dd { (contact.first_name.as_deref().unwrap_or("—")) }
             dt { "Last name" } dd { (contact.last_name.as_deref().unwrap_or("—")) }
