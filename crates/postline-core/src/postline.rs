@@ -25,7 +25,7 @@ pub struct Settings {
     /// also the lease of a broadcast's fan-out.
     pub delivery_lease: chrono::Duration,
     /// Most copies of one broadcast waiting for their first attempt before its fan-out
-    /// waits for the MTA to catch up.
+    /// waits for the MTA to catch up (0: no pacing; the bulk lane yields anyway).
     pub broadcast_window: u64,
     /// Capture mode: real recipients' mail is kept for the developer inbox, never sent
     /// (see [`crate::capture`]).
@@ -35,8 +35,9 @@ pub struct Settings {
 impl Settings {
     /// The default delivery expiry (72 hours, as large senders use).
     pub const DEFAULT_DELIVERY_EXPIRY: chrono::Duration = chrono::Duration::hours(72);
-    /// The default broadcast window: a few seconds of the MTA's work.
-    pub const DEFAULT_BROADCAST_WINDOW: u64 = 5_000;
+    /// The default broadcast window: none. Copies wait in the queue's bulk lane, which
+    /// never delays transactional mail, so nothing is gained by writing them later.
+    pub const DEFAULT_BROADCAST_WINDOW: u64 = 0;
 }
 
 /// The application: use cases over a store, a clock and remote fetches.

@@ -26,6 +26,7 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
     (15, "users", include_str!("../migrations/0015_users.sql")),
     (16, "capture", include_str!("../migrations/0016_capture.sql")),
     (17, "request_logs_and_exports", include_str!("../migrations/0017_request_logs_and_exports.sql")),
+    (18, "delivery_lanes", include_str!("../migrations/0018_delivery_lanes.sql")),
 ];
 
 /// The newest schema version this binary knows (the last migration's, so adding a

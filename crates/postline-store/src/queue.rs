@@ -10,7 +10,7 @@ use postline_core::{
     clock::{Timestamp, to_micros},
     delivery::suppression::{Suppression, normalize},
     delivery::{ClaimedDelivery, DeliveryOutcome},
-    emails::{RecipientKind, Route},
+    emails::{Lane, RecipientKind, Route},
     ids::{DeliveryId, EmailId, TeamId, TopicId},
     store::QueueStore,
 };
@@ -36,24 +36,34 @@ impl QueueStore for Db {
         };
         let _turn = self.write_turn().await;
         let token = uuid::Uuid::new_v4().to_string();
+        // One statement per lane, transactional first, each a range of the queue index;
+        // the bulk lane only fills what the transactional one left of the round.
         let sql = format!(
             "UPDATE deliveries SET lease_until = $1, lease_token = $2, updated_at = $3 WHERE id IN ( \
-               SELECT id FROM deliveries WHERE route = $4 AND status = 'queued' AND due_at <= $3 \
+               SELECT id FROM deliveries WHERE route = $4 AND lane = $7 AND status = 'queued' AND due_at <= $3 \
                AND (lease_until IS NULL OR lease_until < $3) AND (region IS NULL OR region = $6) \
                ORDER BY due_at, id LIMIT $5 {lock}) \
              RETURNING id, email_id, team_id, recipient, kind, attempts, expires_at, due_at, topic_id"
         );
-        let found = sqlx::query(AssertSqlSafe(sql))
-            .bind(to_micros(lease_until))
-            .bind(&token)
-            .bind(to_micros(now))
-            .bind(route.as_str())
-            .bind(i64::from(limit))
-            .bind(region)
-            .fetch_all(&self.pool)
-            .await
-            .map_err(db)?;
-        // RETURNING gives no order; keep the queue's (due time, then creation).
+        let mut found = Vec::new();
+        for lane in Lane::IN_ORDER {
+            let wanted = i64::from(limit) - found.len() as i64;
+            if wanted <= 0 {
+                break;
+            }
+            let rows = sqlx::query(AssertSqlSafe(sql.clone()))
+                .bind(to_micros(lease_until))
+                .bind(&token)
+                .bind(to_micros(now))
+                .bind(route.as_str())
+                .bind(wanted)
+                .bind(region)
+                .bind(lane.as_i16())
+                .fetch_all(&self.pool)
+                .await
+                .map_err(db)?;
+            found.extend(rows);
+        }
         let mut claimed = found
             .iter()
             .map(|row| {
@@ -78,6 +88,7 @@ impl QueueStore for Db {
                 })
             })
             .collect::<Result<Vec<_>>>()?;
+        // RETURNING gives no order; keep the queue's (creation order: ids are time-ordered).
         claimed.sort_by_key(|row| row.id);
         Ok(claimed)
     }

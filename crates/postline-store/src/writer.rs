@@ -206,9 +206,9 @@ pub(crate) async fn insert_emails(
         emails.iter().flat_map(|new| new.deliveries.iter().map(move |d| (&new.email, d))).collect();
     for chunk in runs(&deliveries, DELIVERIES_PER_STATEMENT) {
         let sql = format!(
-            "INSERT INTO deliveries (id, email_id, team_id, recipient, kind, route, status, attempts, due_at, updated_at, expires_at, region, topic_id) \
+            "INSERT INTO deliveries (id, email_id, team_id, recipient, kind, route, status, attempts, due_at, updated_at, expires_at, region, topic_id, lane) \
              VALUES {}",
-            values(chunk.len(), 13)
+            values(chunk.len(), 14)
         );
         let mut insert = sqlx::query(AssertSqlSafe(sql));
         for (email, delivery) in chunk {
@@ -225,7 +225,8 @@ pub(crate) async fn insert_emails(
                 .bind(to_micros(email.created_at))
                 .bind(to_micros(delivery.expires_at))
                 .bind(delivery.region.clone())
-                .bind(email.topic_id.clone());
+                .bind(email.topic_id.clone())
+                .bind(delivery.lane.as_i16());
         }
         insert.execute(&mut **tx).await.map_err(db)?;
     }

@@ -146,8 +146,9 @@ pub struct Overrides {
     /// node's in-flight mail is retried [env: POSTLINE_DELIVERY_LEASE_SECS] [default: 60]
     #[arg(long, env = "POSTLINE_DELIVERY_LEASE_SECS", global = true, hide_env = true)]
     pub delivery_lease_secs: Option<u64>,
-    /// Most copies of one broadcast waiting for the MTA before its fan-out pauses
-    /// [env: POSTLINE_BROADCAST_WINDOW] [default: 5000]
+    /// Most copies of one broadcast waiting for the MTA before its fan-out pauses; 0: no
+    /// pacing (copies wait in the bulk lane, behind transactional mail)
+    /// [env: POSTLINE_BROADCAST_WINDOW] [default: 0]
     #[arg(long, env = "POSTLINE_BROADCAST_WINDOW", global = true, hide_env = true)]
     pub broadcast_window: Option<u64>,
     /// Capture mode: keep real recipients' mail in the dashboard's inbox, send nothing [env: POSTLINE_CAPTURE] [default: false]

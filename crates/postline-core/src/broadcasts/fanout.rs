@@ -8,10 +8,12 @@
 //! next worker (here or on another node, once the lease lapses) writes again from
 //! the saved cursor: nobody is skipped and nobody gets two emails.
 //!
-//! Paced by the MTA's queue: while more than the configured window of a broadcast's
-//! copies wait for their first attempt, the job steps back and lets the MTA catch up
-//! (transactional mail queued meanwhile is not stuck behind 100,000 broadcast copies),
-//! and memory holds one batch, however large the segment.
+//! Copies go into the queue's bulk lane ([`Lane::Bulk`]), which workers take only
+//! when no transactional mail is due, so a broadcast is queued as fast as it can be
+//! written without holding up a password reset sent meanwhile; memory holds one
+//! batch, however large the segment. An operator may still pace it: with a window
+//! set, while that many of a broadcast's copies wait for their first attempt, the
+//! job steps back and lets the MTA catch up.
 //!
 //! Who gets one: every member not unsubscribed from everything and, for a broadcast
 //! about a topic, whose own choice (else the topic's default) is `opt_in`.
@@ -23,7 +25,7 @@ use super::{Broadcast, Candidate, content};
 use crate::{
     Postline, Result,
     audience::TopicConsent,
-    emails::{Email, EmailEvent, EventKind, NewEmail, RecipientKind, send::delivery_for},
+    emails::{Email, EmailEvent, EventKind, Lane, NewEmail, RecipientKind, send::delivery_for},
     ids::EmailId,
     personalise::Content,
     store::FanoutBatch,
@@ -100,7 +102,7 @@ impl Postline {
         let window = self.settings.broadcast_window;
         loop {
             let now = self.clock.now();
-            if self.store.broadcast_backlog(broadcast.id).await? >= window {
+            if window > 0 && self.store.broadcast_backlog(broadcast.id).await? >= window {
                 // Let the MTA catch up; any worker takes it up again in a moment.
                 let back_at = now + chrono::Duration::milliseconds(500);
                 self.store.extend_broadcast_lease(broadcast.id, token, back_at).await?;
@@ -175,8 +177,14 @@ impl Postline {
         let from_domain =
             crate::emails::address::parse_mailbox(&broadcast.from).map(|m| m.domain()).unwrap_or_default();
         let first_event = EmailEvent::new(id, EventKind::Queued, None, now);
-        let delivery =
-            delivery_for(&member.contact.email, RecipientKind::To, now, now + self.settings.delivery_expiry, region);
+        let delivery = delivery_for(
+            &member.contact.email,
+            RecipientKind::To,
+            Lane::Bulk,
+            now,
+            now + self.settings.delivery_expiry,
+            region,
+        );
         NewEmail {
             email: Email {
                 id,

@@ -166,6 +166,30 @@ impl Route {
     }
 }
 
+/// Which of a route's due rows workers take first. A broadcast to 100,000 contacts
+/// is queued as fast as it can be written; a password reset sent a second later must
+/// not wait behind it, so workers drain the transactional lane before the bulk one.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Lane {
+    /// Emails sent through the API or SMTP: first.
+    Transactional,
+    /// Broadcast copies: whatever capacity the transactional lane leaves.
+    Bulk,
+}
+
+impl Lane {
+    /// Every lane, in the order workers drain them.
+    pub const IN_ORDER: [Lane; 2] = [Lane::Transactional, Lane::Bulk];
+
+    /// Stored number (the queue index sorts on it).
+    pub fn as_i16(self) -> i16 {
+        match self {
+            Lane::Transactional => 0,
+            Lane::Bulk => 1,
+        }
+    }
+}
+
 /// One recipient's queue row, as written at acceptance.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct NewDelivery {
@@ -174,6 +198,7 @@ pub struct NewDelivery {
     pub recipient: String,
     pub kind: RecipientKind,
     pub route: Route,
+    pub lane: Lane,
     /// The region whose nodes deliver it (`None`: any node).
     pub region: Option<String>,
     /// When the first attempt is due: now, or the scheduled time.

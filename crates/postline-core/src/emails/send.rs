@@ -7,8 +7,8 @@ use std::collections::HashSet;
 use serde_json::Value;
 
 use super::{
-    Attachment, AttachmentContent, Disposition, Email, EmailEvent, EventKind, NewDelivery, NewEmail, RecipientKind,
-    Route,
+    Attachment, AttachmentContent, Disposition, Email, EmailEvent, EventKind, Lane, NewDelivery, NewEmail,
+    RecipientKind, Route,
     address::parse_mailbox,
     attachments::{AttachmentSpec, MAX_EMAIL_BYTES_BASE64, Source, base64_len, effective_content_type},
     input::SendRequest,
@@ -273,7 +273,7 @@ fn deliveries(
         .filter_map(|(raw, kind)| {
             let address = parse_mailbox(raw)?.address;
             seen.insert(address.to_lowercase())
-                .then(|| delivery_for(&address, kind, due_at, expires_at, region.clone()))?
+                .then(|| delivery_for(&address, kind, Lane::Transactional, due_at, expires_at, region.clone()))?
         })
         .collect()
 }
@@ -283,6 +283,7 @@ fn deliveries(
 pub(crate) fn delivery_for(
     raw: &str,
     kind: RecipientKind,
+    lane: Lane,
     due_at: crate::clock::Timestamp,
     expires_at: crate::clock::Timestamp,
     region: Option<String>,
@@ -292,6 +293,7 @@ pub(crate) fn delivery_for(
     Some(NewDelivery {
         id: DeliveryId::new(),
         route: if sandboxed { Route::Sandbox } else { Route::Smtp },
+        lane,
         // Only the sending domain's region delivers its mail; the sandbox runs anywhere.
         region: if sandboxed { None } else { region },
         recipient: address,

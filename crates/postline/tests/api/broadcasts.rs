@@ -21,6 +21,7 @@ backend_tests!(
     a_broadcast_reaches_exactly_the_eligible_contacts_personalised_each_with_one_click,
     a_scheduled_broadcast_stays_a_draft_until_due_and_can_be_canceled,
     canceling_a_sending_broadcast_stops_the_copies_not_yet_sent,
+    a_broadcast_is_queued_at_once_and_mail_sent_meanwhile_goes_first,
     test_sends_go_to_the_given_addresses_without_the_reply_to,
     a_broadcast_from_an_unverified_domain_may_only_reach_test_addresses,
     stats_and_recipients_come_from_the_emails_timelines,
@@ -345,6 +346,44 @@ async fn canceling_a_sending_broadcast_stops_the_copies_not_yet_sent(app: TestAp
     app.post(&format!("/broadcasts/{before}/cancel"), json!({})).await.expect(200);
     assert_eq!(app.run_broadcasts().await, 0, "a canceled broadcast is not fanned out");
     assert!(broadcast_emails(&app, &before).await.is_empty());
+}
+
+async fn a_broadcast_is_queued_at_once_and_mail_sent_meanwhile_goes_first(app: TestApp) {
+    let customers = segment(&app, "Customers").await;
+    let csv: String = std::iter::once("email".to_string())
+        .chain((0..450).map(|n| format!("delivered+{n}@resend.dev")))
+        .collect::<Vec<_>>()
+        .join("\n");
+    let segments = json!([customers]).to_string();
+    app.post_form("/contacts/imports", Some(csv.as_bytes()), &[("segments", &segments)]).await.expect(201);
+    app.run_imports().await;
+    let body =
+        json!({"segment_id": customers, "from": "news@anything.dev", "subject": "News", "text": "x", "send": true});
+    let id = create(&app, body).await;
+    assert_eq!(app.run_broadcasts().await, 1, "every batch written in one run: no window by default");
+    assert_eq!(status(&app, &id).await, "sent");
+    assert_eq!(broadcast_emails(&app, &id).await.len(), 450);
+
+    // A receipt sent after the 450 copies were queued: the next worker round takes it
+    // first, and the copies only fill the rest of the round.
+    let receipt = app
+        .post("/emails", json!({"from": "billing@anything.dev", "to": "delivered@resend.dev", "subject": "Receipt", "text": "Paid."}))
+        .await
+        .expect(200)["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let sandbox = app.app.workers().into_iter().next().unwrap();
+    let round = sandbox.run_once().await.unwrap();
+    assert!(round < 450, "one round, not the whole queue: {round}");
+    let receipt = app.get(&format!("/emails/{receipt}")).await.expect(200)["last_event"].clone();
+    assert_ne!(receipt, "queued", "the receipt did not wait for the broadcast");
+    let copies = broadcast_emails(&app, &id).await;
+    let waiting = copies.iter().filter(|e| e["last_event"] == "queued").count();
+    assert_eq!(waiting, 450 - (round - 1), "the rest of the round went to the copies");
+    app.drain().await;
+    let copies = broadcast_emails(&app, &id).await;
+    assert!(copies.iter().all(|e| e["last_event"] == "delivered"), "all copies follow");
 }
 
 async fn test_sends_go_to_the_given_addresses_without_the_reply_to(app: TestApp) {
