@@ -38,6 +38,17 @@ impl Drop for Server {
     }
 }
 
+/// Where the server's log goes: `target/bench/server.log` when `BENCH_SERVER_LOG` is
+/// set (its value is the log filter), else nowhere.
+fn server_log() -> anyhow::Result<Stdio> {
+    if std::env::var_os("BENCH_SERVER_LOG").is_none() {
+        return Ok(Stdio::null());
+    }
+    std::fs::create_dir_all("target/bench")?;
+    let file = std::fs::OpenOptions::new().create(true).append(true).open("target/bench/server.log")?;
+    Ok(Stdio::from(file))
+}
+
 /// Starts the binary with `env` on top of the harness's settings and waits for the
 /// first accepted email (a sandbox recipient), which times the cold start.
 pub async fn start(
@@ -56,9 +67,10 @@ pub async fn start(
         .env("POSTLINE_DNS_SERVERS", dns.address.to_string())
         .env("POSTLINE_MX_PORT", sink.address.port().to_string())
         .env("POSTLINE_RATE_LIMIT", "1000000")
-        .env("POSTLINE_LOG", "error")
+        // BENCH_SERVER_LOG=info (or a filter) keeps the server's log in target/bench/server.log.
+        .env("POSTLINE_LOG", std::env::var("BENCH_SERVER_LOG").unwrap_or_else(|_| "error".into()))
         .stdout(Stdio::piped())
-        .stderr(Stdio::null());
+        .stderr(server_log()?);
     for (name, value) in env {
         command.env(name, value);
     }

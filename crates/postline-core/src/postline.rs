@@ -66,6 +66,9 @@ pub struct Postline {
     pub(crate) key_cache: Arc<crate::cache::TtlCache<String, crate::api_keys::ApiKey>>,
     /// Sending domains by (team, name), as the last lookup found them.
     pub(crate) domain_cache: Arc<crate::cache::TtlCache<(crate::ids::TeamId, String), Option<crate::domains::Domain>>>,
+    /// Stats of large broadcasts, as last counted (see [`Postline::broadcast_stats`]).
+    pub(crate) broadcast_stats_cache:
+        Arc<crate::cache::TtlCache<crate::ids::BroadcastId, crate::broadcasts::stats::BroadcastStats>>,
 }
 
 /// The adapters the domain calls out to.
@@ -99,6 +102,7 @@ impl Postline {
             capture_wake: Arc::new(Notify::new()),
             key_cache: Arc::default(),
             domain_cache: Arc::default(),
+            broadcast_stats_cache: Arc::default(),
         })
     }
 

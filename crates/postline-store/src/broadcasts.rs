@@ -277,9 +277,8 @@ impl BroadcastStore for Db {
             return Ok(false);
         }
         let mut subscribers = Subscribers::default();
-        for email in &batch.emails {
-            writer::insert_email(&mut tx, &mut subscribers, email).await?;
-        }
+        let emails: Vec<&_> = batch.emails.iter().collect();
+        writer::insert_emails(&mut tx, &mut subscribers, &emails).await?;
         tx.commit().await.map_err(db)?;
         Ok(true)
     }

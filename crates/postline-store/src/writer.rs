@@ -128,15 +128,6 @@ pub(crate) fn runs<T>(items: &[T], most: usize) -> impl Iterator<Item = &[T]> {
     })
 }
 
-/// Writes one email with its attachments, deliveries and first event.
-pub(crate) async fn insert_email(
-    tx: &mut sqlx::Transaction<'_, sqlx::Any>,
-    subscribers: &mut Subscribers,
-    new: &NewEmail,
-) -> Result<()> {
-    insert_emails(tx, subscribers, &[new]).await
-}
-
 /// Writes emails with their attachments, deliveries and first events, a few
 /// statements per table.
 pub(crate) async fn insert_emails(

@@ -383,7 +383,7 @@ impl Config {
                 .broadcast_window
                 .or(file.broadcast_window)
                 .unwrap_or(postline_core::Settings::DEFAULT_BROADCAST_WINDOW)
-                .clamp(1, 1_000_000),
+                .min(1_000_000),
             smtp,
             capture,
             capture_release,
@@ -525,6 +525,9 @@ mod tests {
         assert_eq!(config.public_url, "http://127.0.0.1:3210");
         assert!(config.allow_private_fetches);
         assert!(config.uses_sqlite());
+        assert_eq!(config.broadcast_window, 0, "broadcasts are not paced unless asked");
+        let paced = Config::load(&Overrides { broadcast_window: Some(100), ..Default::default() }).unwrap();
+        assert_eq!(paced.broadcast_window, 100);
     }
 
     #[test]

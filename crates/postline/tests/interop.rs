@@ -326,3 +326,142 @@ async fn a_delivery_status_notification_from_postfix_becomes_an_asynchronous_bou
     assert_eq!(next_hop.count(), 0, "the refused message never arrived");
     app.get("/suppressions/gone@customer.example").await.expect(200);
 }
+
+/// The interop venv's Python, or `None` (skipping) when the peers are not installed.
+fn interop_python() -> Option<PathBuf> {
+    let python = interop_dir().join(".venv/bin/python");
+    if python.exists() {
+        return Some(python);
+    }
+    assert!(
+        std::env::var("POSTLINE_REQUIRE_EXTERNAL_TESTS").as_deref() != Ok("1"),
+        "the interop peers are not installed; run scripts/test"
+    );
+    eprintln!("interop peers not installed; skipping (scripts/test installs them)");
+    None
+}
+
+/// Runs one of `interop/`'s reader scripts on `bytes` (written to a file); its JSON.
+fn read_with_python(python: &std::path::Path, script: &str, bytes: &[u8]) -> serde_json::Value {
+    let file = tempfile::NamedTempFile::new().unwrap();
+    std::fs::write(file.path(), bytes).unwrap();
+    let output = Command::new(python).arg(interop_dir().join(script)).arg(file.path()).output().unwrap();
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert!(output.status.success(), "{script}: {stdout}\n{}", String::from_utf8_lossy(&output.stderr));
+    serde_json::from_str(&stdout).unwrap()
+}
+
+/// What the dashboard hands developers, read back by independent implementations:
+/// a captured message released to `aiosmtpd` still carries DKIM signatures that
+/// `dkimpy` verifies (the release sends the signed bytes untouched); an email's raw
+/// source (the `.eml` download) parses with Python's `email` package without defects,
+/// with its subject, parts and attachment intact; and a CSV export reads back with
+/// Python's `csv` module cell for cell, awkward values included.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn released_mail_raw_sources_and_exports_read_back_with_independent_parsers() {
+    let Some(python) = interop_python() else { return };
+    let app = TestApp::start_with(Backend::Sqlite, Options { capture: true, ..Options::default() }).await;
+    app.verified_domain("acme.dev").await;
+    let sent = app
+        .post(
+            "/emails",
+            json!({"from": "Acme Billing <billing@acme.dev>", "to": "Bob Müller <bob@example-recipient.org>",
+                   "subject": "Ihre Rechnung — März", "html": "<p>Grüße aus Köln</p>", "text": "Grüße aus Köln",
+                   "attachments": [{"filename": "rechnung.pdf", "content": "JVBERi0xLjQK"}]}),
+        )
+        .await;
+    let id = sent.expect(200)["id"].as_str().unwrap().to_string();
+    app.drain().await;
+
+    // Released to aiosmtpd, verified by dkimpy with the records Postline published.
+    let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    let records = json!({"resend._domainkey.acme.dev.": app.dns.txt_of("resend._domainkey.acme.dev").join("")});
+    let dir = tempfile::tempdir().unwrap();
+    let records_path = dir.path().join("dns.json");
+    std::fs::write(&records_path, records.to_string()).unwrap();
+    let mut sink = Command::new(&python)
+        .arg(interop_dir().join("dkim_sink.py"))
+        .arg(port.to_string())
+        .arg(&records_path)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("start aiosmtpd");
+    let mut lines = BufReader::new(sink.stdout.take().unwrap()).lines();
+    assert_eq!(lines.next().unwrap().unwrap(), "ready");
+    let server = postline_mta::Relay::parse(&format!("smtp://127.0.0.1:{port}?starttls=optional")).unwrap();
+    let client =
+        postline_mta::release::SmtpRelease::new(server, "postline.test".into(), Duration::from_secs(30)).unwrap();
+    let release = postline_core::capture::Release { target: std::sync::Arc::new(client), allowed: Vec::new() };
+    let page = postline_core::pagination::PageRequest { limit: 10, ..Default::default() };
+    let captured = app.app.postline.list_captured(app.team.id, page).await.unwrap().items[0].id.to_string();
+    let outcomes = app.app.postline.release_captured(app.team.id, &captured, "", &release).await.unwrap();
+    assert_eq!(outcomes.len(), 1, "released to its own recipient: {outcomes:?}");
+    let status = tokio::task::spawn_blocking(move || {
+        for _ in 0..100 {
+            if let Some(status) = sink.try_wait().unwrap() {
+                return status;
+            }
+            std::thread::sleep(Duration::from_millis(100));
+        }
+        let _ = sink.kill();
+        panic!("aiosmtpd received nothing");
+    })
+    .await
+    .unwrap();
+    let results: Vec<String> = lines.map_while(Result::ok).collect();
+    assert!(status.success(), "dkimpy did not verify the released message: {results:?}");
+    assert!(results.iter().any(|r| r.contains("\"valid\": true") && r.contains("acme.dev")), "{results:?}");
+
+    // The raw source, as the dashboard's `.eml` download gives it.
+    let email_id = postline_core::ids::EmailId::parse(&id).unwrap();
+    let source =
+        app.app.postline.email_source(app.team.id, email_id, &postline_mta::message::SourceRenderer).await.unwrap();
+    let parsed = read_with_python(&python, "read_message.py", &source);
+    assert_eq!(parsed["subject"], "Ihre Rechnung — März", "{parsed}");
+    assert_eq!(parsed["from"], "Acme Billing <billing@acme.dev>");
+    assert_eq!(parsed["to"], "Bob Müller <bob@example-recipient.org>");
+    assert_eq!(parsed["text"].as_str().unwrap().trim_end(), "Grüße aus Köln");
+    assert!(parsed["html"].as_str().unwrap().contains("<p>Grüße aus Köln</p>"), "{parsed}");
+    assert_eq!(parsed["attachments"], json!([{"filename": "rechnung.pdf", "size": 9}]));
+
+    // A contacts export with values a naive writer or reader gets wrong.
+    let awkward = [
+        ("quote@example.org", "Ann \"The Boss\"", "O'Neil, Jr."),
+        ("newline@example.org", "Line\nBreak", "Ünïcödé"),
+        ("formula@example.org", "=SUM(A1:A9)", "+1 555"),
+    ];
+    for (email, first, last) in awkward {
+        app.post("/contacts", json!({"email": email, "first_name": first, "last_name": last})).await.expect(201);
+    }
+    let admin = app
+        .app
+        .postline
+        .create_user(app.team.id, "admin@acme.dev", "a long enough password", postline_core::users::Role::Admin, None)
+        .await
+        .unwrap();
+    let started = app
+        .app
+        .postline
+        .start_export(&admin, postline_core::exports::ExportKind::Contacts, Default::default())
+        .await
+        .unwrap();
+    let postline_core::exports::Started::Downloaded { file, .. } = started else {
+        panic!("three contacts are exported at once")
+    };
+    let rows = read_with_python(&python, "read_csv.py", &file);
+    let rows = rows.as_array().unwrap();
+    let header: Vec<&str> = rows[0].as_array().unwrap().iter().map(|c| c.as_str().unwrap()).collect();
+    let column = |name: &str| header.iter().position(|h| *h == name).unwrap_or_else(|| panic!("{name} in {header:?}"));
+    let (email, first, last) = (column("email"), column("first_name"), column("last_name"));
+    assert_eq!(rows.len(), 4, "a header and three rows: {rows:?}");
+    for (address, first_name, last_name) in awkward {
+        let row = rows.iter().find(|r| r[email] == address).unwrap_or_else(|| panic!("{address} in {rows:?}"));
+        // Formula starts are shown as text (a leading apostrophe), everything else as written.
+        let shown = |value: &str| {
+            if value.starts_with(['=', '+', '-', '@']) { format!("'{value}") } else { value.to_string() }
+        };
+        assert_eq!(row[first], shown(first_name), "{row}");
+        assert_eq!(row[last], shown(last_name), "{row}");
+    }
+}

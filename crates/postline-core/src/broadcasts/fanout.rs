@@ -108,10 +108,12 @@ impl Postline {
                 self.store.extend_broadcast_lease(broadcast.id, token, back_at).await?;
                 return Ok(Run::Paused);
             }
+            let started = std::time::Instant::now();
             let members = self
                 .store
                 .broadcast_candidates(team_id, segment, broadcast.topic_id, broadcast.fanout_after, BATCH)
                 .await?;
+            let read = started.elapsed();
             let last_batch = members.len() < BATCH as usize;
             let after = members.last().map(|m| m.contact.id).or(broadcast.fanout_after);
             let emails: Vec<NewEmail> = members
@@ -133,9 +135,11 @@ impl Postline {
                 finished: last_batch,
                 at: now,
             };
+            let built = started.elapsed();
             if !self.store.write_fanout_batch(batch).await? {
                 return Ok(Run::Stopped);
             }
+            tracing::debug!(broadcast = %broadcast.id, ?read, ?built, written = ?started.elapsed(), "fan-out batch");
             if queued > 0 {
                 self.metrics.accepted(queued as usize);
                 self.wake_workers();
