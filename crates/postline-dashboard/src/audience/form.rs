@@ -1,38 +1,12 @@
-//! Pieces every Audience form shares: a refusal from core placed beside the field it
-//! concerns, property values as text and back, and the 422 a refused form is shown
-//! again with (the labelled controls themselves are [`crate::fields`]).
+//! Pieces every Audience form shares: property values as text and back, and the 422 a
+//! refused form is shown again with (the labelled controls and the refusal placed
+//! beside its field are [`crate::fields`]).
 
 use axum::{http::StatusCode, response::Response};
-use postline_core::{Error, Invalid, audience::PropertyType};
+use postline_core::audience::PropertyType;
 use serde_json::Value;
 
-/// A refusal shown beside the field (the input's `name`) it concerns.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct FieldError {
-    pub field: String,
-    pub message: String,
-}
-
-impl FieldError {
-    pub fn new(field: &str, message: impl Into<String>) -> Self {
-        FieldError { field: field.to_string(), message: message.into() }
-    }
-
-    /// Core's refusal of a form's input, on `field`; anything else (not found, the
-    /// store failing) is given back, for [`crate::layout::failure`] to show.
-    pub fn from_core(field: &str, error: Error) -> Result<Self, Error> {
-        match error {
-            Error::Invalid { kind: Invalid::MissingField, .. } => Ok(FieldError::new(field, "This field is required.")),
-            Error::Invalid { message, .. } | Error::Conflict(message) => Ok(FieldError::new(field, message)),
-            other => Err(other),
-        }
-    }
-
-    /// The message for `field`, if the error is about it.
-    pub fn on<'a>(error: Option<&'a FieldError>, field: &str) -> Option<&'a str> {
-        error.filter(|e| e.field == field).map(|e| e.message.as_str())
-    }
-}
+pub use crate::fields::FieldError;
 
 /// What a text input holds as the JSON value of a property of `kind`: blank is
 /// `null`; a number property's text that reads as a number becomes one, and any
@@ -87,13 +61,5 @@ mod tests {
         assert_eq!(property_value("  ", PropertyType::String), Value::Null);
         assert_eq!(property_text(&json!(12)), "12");
         assert_eq!(property_text(&json!("pro")), "pro");
-    }
-
-    #[test]
-    fn missing_fields_read_as_a_request_and_other_failures_are_pages() {
-        let missing = FieldError::from_core("name", Error::missing("name")).unwrap();
-        assert_eq!(missing.message, "This field is required.");
-        assert_eq!(FieldError::from_core("key", Error::value("Bad key.")).unwrap().message, "Bad key.");
-        assert!(FieldError::from_core("name", Error::NotFound("Segment")).is_err());
     }
 }

@@ -26,7 +26,7 @@ use super::{
 use crate::{
     DashboardState,
     layout::{self, failure},
-    session::{CsrfOnly, Viewer, csrf_refusal},
+    session::{CsrfOnly, Viewer},
 };
 
 /// The buttons for what can be done with the broadcast in its status.
@@ -113,10 +113,7 @@ pub async fn test(
     Path(id): Path<String>,
     Form(form): Form<TestForm>,
 ) -> Response {
-    if let Some(refused) = csrf_refusal(&viewer, &form.csrf) {
-        return refused;
-    }
-    let broadcast = match super::load(&state, &viewer, &id).await {
+    let broadcast = match super::load_for_form(&state, &viewer, &id, &form.csrf).await {
         Ok(broadcast) => broadcast,
         Err(response) => return response,
     };
@@ -147,10 +144,7 @@ pub async fn cancel(
     Path(id): Path<String>,
     Form(form): Form<CsrfOnly>,
 ) -> Response {
-    if let Some(refused) = csrf_refusal(&viewer, &form.csrf) {
-        return refused;
-    }
-    let broadcast = match super::load(&state, &viewer, &id).await {
+    let broadcast = match super::load_for_form(&state, &viewer, &id, &form.csrf).await {
         Ok(broadcast) => broadcast,
         Err(response) => return response,
     };
@@ -167,10 +161,7 @@ pub async fn duplicate(
     Path(id): Path<String>,
     Form(form): Form<CsrfOnly>,
 ) -> Response {
-    if let Some(refused) = csrf_refusal(&viewer, &form.csrf) {
-        return refused;
-    }
-    let broadcast = match super::load(&state, &viewer, &id).await {
+    let broadcast = match super::load_for_form(&state, &viewer, &id, &form.csrf).await {
         Ok(broadcast) => broadcast,
         Err(response) => return response,
     };
@@ -187,10 +178,7 @@ pub async fn remove(
     Path(id): Path<String>,
     Form(form): Form<CsrfOnly>,
 ) -> Response {
-    if let Some(refused) = csrf_refusal(&viewer, &form.csrf) {
-        return refused;
-    }
-    let broadcast = match super::load(&state, &viewer, &id).await {
+    let broadcast = match super::load_for_form(&state, &viewer, &id, &form.csrf).await {
         Ok(broadcast) => broadcast,
         Err(response) => return response,
     };

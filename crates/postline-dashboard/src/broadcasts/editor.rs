@@ -20,7 +20,7 @@ use postline_core::{
 
 use super::{
     ShowQuery, actions,
-    form::{EditorForm, FieldError},
+    form::{EditorForm, FieldError, refusal},
     notice, preview, status_badge, title,
 };
 use crate::{
@@ -64,7 +64,7 @@ pub async fn create(State(state): State<DashboardState>, viewer: Viewer, Form(fo
     }
     match state.postline.create_broadcast(viewer.team_id(), &form.body(false)).await {
         Ok(created) => Redirect::to(&format!("/dashboard/broadcasts/{}?notice=created", created.id)).into_response(),
-        Err(error) => match FieldError::from_core(error) {
+        Err(error) => match refusal(error) {
             Ok(refusal) => render(&state, &viewer, None, &form, Some(&refusal), TestState::default(), html! {}).await,
             Err(other) => failure(other),
         },
@@ -78,10 +78,7 @@ pub async fn update(
     Path(id): Path<String>,
     Form(form): Form<EditorForm>,
 ) -> Response {
-    if let Some(refused) = csrf_refusal(&viewer, &form.csrf) {
-        return refused;
-    }
-    let broadcast = match super::load(&state, &viewer, &id).await {
+    let broadcast = match super::load_for_form(&state, &viewer, &id, &form.csrf).await {
         Ok(broadcast) => broadcast,
         Err(response) => return response,
     };
@@ -91,7 +88,7 @@ pub async fn update(
     let body = form.body(broadcast.source.is_some());
     match state.postline.update_broadcast(viewer.team_id(), broadcast.id, &body).await {
         Ok(saved) => Redirect::to(&format!("/dashboard/broadcasts/{}?notice=saved", saved.id)).into_response(),
-        Err(error) => match FieldError::from_core(error) {
+        Err(error) => match refusal(error) {
             Ok(refusal) => {
                 render(&state, &viewer, Some(&broadcast), &form, Some(&refusal), TestState::default(), html! {}).await
             }

@@ -138,12 +138,7 @@ impl EditorForm {
     }
 }
 
-/// A refusal shown beside the field (the input's `name`) it concerns.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct FieldError {
-    pub field: &'static str,
-    pub message: String,
-}
+pub use crate::fields::FieldError;
 
 /// The editor's fields, each with the names core's messages use for it.
 const FIELDS: [(&str, &[&str]); 12] = [
@@ -161,44 +156,29 @@ const FIELDS: [(&str, &[&str]); 12] = [
     ("markdown", &["`markdown`", "`html`", "`text`", "`style`", "placeholder", "no content"]),
 ];
 
-impl FieldError {
-    pub fn new(field: &'static str, message: impl Into<String>) -> Self {
-        FieldError { field, message: message.into() }
-    }
-
-    /// Core's refusal of the editor's input, on the field it names (the sender when
-    /// the domain is not verified); anything else is given back for
-    /// [`crate::layout::failure`].
-    pub fn from_core(error: Error) -> Result<Self, Error> {
-        let (kind, message) = match error {
-            Error::Invalid { kind, message } => (Some(kind), message),
-            Error::NotFound("Segment") => return Ok(FieldError::new("segment_id", "Choose one of your segments.")),
-            Error::NotFound("Topic") => return Ok(FieldError::new("topic_id", "Choose one of your topics.")),
-            Error::Forbidden(message) => return Ok(FieldError::new("from", message)),
-            Error::Conflict(message) => return Ok(FieldError::new("markdown", message)),
-            other => return Err(other),
-        };
-        let field = match kind {
-            Some(Invalid::FromAddress) => "from",
-            _ => FIELDS
-                .iter()
-                .find(|(_, names)| names.iter().any(|n| message.contains(n)))
-                .map_or("markdown", |(field, _)| field),
-        };
-        let message = match (kind, field) {
-            (Some(Invalid::MissingField), "segment_id") => "Choose the segment to send to.".to_string(),
-            (Some(Invalid::MissingField), "from") => "Enter the sender, such as Acme <news@acme.dev>.".to_string(),
-            (Some(Invalid::MissingField), "subject") => "Enter the subject.".to_string(),
-            (Some(Invalid::MissingField), _) => "This field is required.".to_string(),
-            _ => message,
-        };
-        Ok(FieldError { field, message })
-    }
-
-    /// The message for `field`, if the error is about it.
-    pub fn on<'a>(error: Option<&'a FieldError>, field: &str) -> Option<&'a str> {
-        error.filter(|e| e.field == field).map(|e| e.message.as_str())
-    }
+/// Core's refusal of the editor's input, on the field it names (the sender when the
+/// domain is not verified); anything else is given back for [`crate::layout::failure`].
+pub fn refusal(error: Error) -> Result<FieldError, Error> {
+    let (kind, message) = match error {
+        Error::Invalid { kind, message } => (Some(kind), message),
+        Error::NotFound("Segment") => return Ok(FieldError::new("segment_id", "Choose one of your segments.")),
+        Error::NotFound("Topic") => return Ok(FieldError::new("topic_id", "Choose one of your topics.")),
+        Error::Forbidden(message) => return Ok(FieldError::new("from", message)),
+        Error::Conflict(message) => return Ok(FieldError::new("markdown", message)),
+        other => return Err(other),
+    };
+    let placed = match kind {
+        Some(Invalid::FromAddress) => FieldError::new("from", message),
+        _ => FieldError::on_mentioned(message, &FIELDS, "markdown"),
+    };
+    let message = match (kind, placed.field.as_str()) {
+        (Some(Invalid::MissingField), "segment_id") => "Choose the segment to send to.",
+        (Some(Invalid::MissingField), "from") => "Enter the sender, such as Acme <news@acme.dev>.",
+        (Some(Invalid::MissingField), "subject") => "Enter the subject.",
+        (Some(Invalid::MissingField), _) => "This field is required.",
+        _ => return Ok(placed),
+    };
+    Ok(FieldError { message: message.to_string(), ..placed })
 }
 
 #[cfg(test)]
@@ -245,7 +225,7 @@ mod tests {
 
     #[test]
     fn refusals_land_on_the_field_they_name() {
-        let on = |error: Error| FieldError::from_core(error).unwrap();
+        let on = |error: Error| refusal(error).unwrap();
         assert_eq!(on(Error::missing("segment_id")).field, "segment_id");
         assert_eq!(on(Error::missing("from")).message, "Enter the sender, such as Acme <news@acme.dev>.");
         assert_eq!(on(Error::invalid(Invalid::FromAddress, "Invalid `from` field.")).field, "from");
@@ -257,7 +237,7 @@ mod tests {
         assert_eq!(on(Error::value("Unknown placeholder `{{{compnay}}}`: use …")).field, "markdown");
         assert_eq!(on(Error::Forbidden("The x.dev domain is not verified.".into())).field, "from");
         assert_eq!(on(Error::NotFound("Topic")).field, "topic_id");
-        assert!(FieldError::from_core(Error::NotFound("Broadcast")).is_err());
+        assert!(refusal(Error::NotFound("Broadcast")).is_err());
     }
 
     #[test]

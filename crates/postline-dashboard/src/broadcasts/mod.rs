@@ -89,6 +89,14 @@ async fn load(state: &DashboardState, viewer: &Viewer, id: &str) -> Result<Broad
     state.postline.get_broadcast(viewer.team_id(), id).await.map_err(failure)
 }
 
+/// The broadcast a posted form acts on, once the form's CSRF token is checked.
+async fn load_for_form(state: &DashboardState, viewer: &Viewer, id: &str, csrf: &str) -> Result<Broadcast, Response> {
+    if let Some(refused) = crate::session::csrf_refusal(viewer, csrf) {
+        return Err(refused);
+    }
+    load(state, viewer, id).await
+}
+
 /// A broadcast's name as listed (unnamed ones go by their subject).
 fn title(broadcast: &Broadcast) -> String {
     match broadcast.name.as_deref().map(str::trim) {

@@ -25,7 +25,7 @@ use crate::{
     fields::{described_by, notes},
     format::time,
     layout::{self, Section, failure},
-    session::{Viewer, csrf_refusal},
+    session::Viewer,
 };
 
 #[derive(Deserialize, Default)]
@@ -65,10 +65,7 @@ pub async fn submit(
     Path(id): Path<String>,
     Form(form): Form<SendForm>,
 ) -> Response {
-    if let Some(refused) = csrf_refusal(&viewer, &form.csrf) {
-        return refused;
-    }
-    let broadcast = match super::load(&state, &viewer, &id).await {
+    let broadcast = match super::load_for_form(&state, &viewer, &id, &form.csrf).await {
         Ok(broadcast) => broadcast,
         Err(response) => return response,
     };
@@ -83,7 +80,7 @@ pub async fn submit(
         Err(Error::Invalid { message, .. }) if message.contains("`scheduled_at`") => {
             FieldError::new("scheduled_at", message)
         }
-        Err(error) => match FieldError::from_core(error) {
+        Err(error) => match super::form::refusal(error) {
             Ok(refusal) => refusal,
             Err(other) => return failure(other),
         },

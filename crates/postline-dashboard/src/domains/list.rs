@@ -21,6 +21,7 @@ use serde_json::{Value, json};
 use super::{region_label, status_badge};
 use crate::{
     DashboardState,
+    fields::FieldError,
     format::time,
     layout::{self, Section, failure},
     session::{Viewer, csrf_refusal},
@@ -81,33 +82,22 @@ impl AddForm {
 
 /// A refusal from core, placed next to the field it concerns (the name unless the
 /// message names another).
-struct FieldError {
-    field: &'static str,
-    message: String,
-}
-
-impl FieldError {
-    fn from(kind: Option<Invalid>, message: String) -> Self {
-        let field = match kind {
-            Some(Invalid::Region) => "region",
-            _ if message.contains("custom_return_path") => "custom_return_path",
-            _ if message.contains("`tls`") => "tls",
-            _ => "name",
-        };
-        let message = match kind {
-            Some(Invalid::MissingField) => "Enter the domain name, such as updates.yourdomain.com.".to_string(),
-            _ => message,
-        };
-        FieldError { field, message }
-    }
-
-    fn on(error: Option<&FieldError>, field: &str) -> Option<String> {
-        error.filter(|e| e.field == field).map(|e| e.message.clone())
-    }
+fn refusal(kind: Option<Invalid>, message: String) -> FieldError {
+    let field = match kind {
+        Some(Invalid::Region) => "region",
+        _ if message.contains("custom_return_path") => "custom_return_path",
+        _ if message.contains("`tls`") => "tls",
+        _ => "name",
+    };
+    let message = match kind {
+        Some(Invalid::MissingField) => "Enter the domain name, such as updates.yourdomain.com.".to_string(),
+        _ => message,
+    };
+    FieldError::new(field, message)
 }
 
 /// A labelled text input with its error, if any, linked through `aria-describedby`.
-fn text_field(id: &str, label: &str, value: &str, hint: Option<&str>, error: Option<String>) -> Markup {
+fn text_field(id: &str, label: &str, value: &str, hint: Option<&str>, error: Option<&str>) -> Markup {
     let hint_id = format!("{id}-hint");
     let error_id = format!("{id}-error");
     let described: Vec<&str> =
@@ -119,7 +109,7 @@ fn text_field(id: &str, label: &str, value: &str, hint: Option<&str>, error: Opt
                 aria-invalid=[error.as_ref().map(|_| "true")]
                 aria-describedby=[(!described.is_empty()).then(|| described.join(" "))];
             @if let Some(hint) = hint { p.muted.hint id=(hint_id) { (hint) } }
-            @if let Some(message) = &error { p.field-error id=(error_id) { (message) } }
+            @if let Some(message) = error { p.field-error id=(error_id) { (message) } }
         }
     }
 }
@@ -239,8 +229,8 @@ pub async fn add(State(state): State<DashboardState>, viewer: Viewer, Form(form)
     }
     let error = match state.postline.create_domain(viewer.team_id(), &form.body()).await {
         Ok(view) => return Redirect::to(&format!("/dashboard/domains/{}", view.domain.id)).into_response(),
-        Err(Error::Invalid { kind, message }) => FieldError::from(Some(kind), message),
-        Err(Error::Conflict(message)) => FieldError::from(None, message),
+        Err(Error::Invalid { kind, message }) => refusal(Some(kind), message),
+        Err(Error::Conflict(message)) => refusal(None, message),
         Err(error) => return failure(error),
     };
     render(&state, &viewer, None, &form, Some(error)).await
@@ -276,13 +266,11 @@ mod tests {
 
     #[test]
     fn refusals_land_on_the_field_they_name() {
-        let on = |kind, message: &str| FieldError::from(kind, message.to_string()).field;
+        let on = |kind, message: &str| refusal(kind, message.to_string()).field;
         assert_eq!(on(Some(Invalid::Region), "`mars` is not a region"), "region");
         assert_eq!(on(Some(Invalid::Value), "The `custom_return_path` must be…"), "custom_return_path");
         assert_eq!(on(Some(Invalid::Value), "`a b` is not a valid domain name."), "name");
         assert_eq!(on(None, "The domain acme.dev has already been added to this team."), "name");
-        assert!(
-            FieldError::from(Some(Invalid::MissingField), "Missing `name` field.".into()).message.contains("Enter")
-        );
+        assert!(refusal(Some(Invalid::MissingField), "Missing `name` field.".into()).message.contains("Enter"));
     }
 }

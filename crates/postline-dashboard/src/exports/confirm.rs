@@ -18,7 +18,7 @@ use postline_core::{
 
 use super::{
     described,
-    list::{FieldError, Fields, ListQuery, field, render},
+    list::{Fields, ListQuery, field, refusal, render},
 };
 use crate::{
     DashboardState,
@@ -41,7 +41,7 @@ pub async fn confirm(State(state): State<DashboardState>, viewer: Viewer, Query(
     let (kind, filters) = match parsed(&fields) {
         Ok(parsed) => parsed,
         Err(Error::Invalid { message, .. }) => {
-            return render(&state, &viewer, &ListQuery::default(), &fields, Some(FieldError::from(message))).await;
+            return render(&state, &viewer, &ListQuery::default(), &fields, Some(refusal(message))).await;
         }
         Err(error) => return failure(error),
     };
@@ -80,7 +80,7 @@ pub async fn start(State(state): State<DashboardState>, viewer: Viewer, Form(fie
         }
         Ok(Started::Queued(export)) => Redirect::to(&format!("/dashboard/exports/{}", export.id)).into_response(),
         Err(Error::Invalid { message, .. }) => {
-            render(&state, &viewer, &ListQuery::default(), &fields, Some(FieldError::from(message))).await
+            render(&state, &viewer, &ListQuery::default(), &fields, Some(refusal(message))).await
         }
         Err(error) => failure(error),
     }

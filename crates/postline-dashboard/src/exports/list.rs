@@ -17,6 +17,7 @@ use postline_core::{
 use serde::Deserialize;
 
 use super::{described, status_badge};
+pub(super) use crate::fields::FieldError;
 use crate::{
     DashboardState,
     format::{size, time},
@@ -39,20 +40,13 @@ pub(super) fn field<'a>(fields: &'a Fields, name: &str) -> &'a str {
     fields.iter().find(|(k, _)| k == name).map(|(_, v)| v.as_str()).unwrap_or_default()
 }
 
-/// A refusal, with the field it names (`kind` unless it names a filter).
-pub(super) struct FieldError {
-    pub field: &'static str,
-    pub message: String,
-}
-
-impl FieldError {
-    pub fn from(message: String) -> Self {
-        let field = postline_core::exports::filters::FIELDS
-            .into_iter()
-            .find(|f| message.contains(&format!("`{f}`")))
-            .unwrap_or("kind");
-        FieldError { field, message }
-    }
+/// Core's refusal, on the filter it names (`kind` unless it names one).
+pub(super) fn refusal(message: String) -> FieldError {
+    let field = postline_core::exports::filters::FIELDS
+        .into_iter()
+        .find(|f| message.contains(&format!("`{f}`")))
+        .unwrap_or("kind");
+    FieldError::new(field, message)
 }
 
 /// `GET /dashboard/exports`
@@ -133,11 +127,6 @@ pub(super) async fn render(
     response
 }
 
-/// A field's error attributes and message.
-fn error_on<'a>(error: Option<&'a FieldError>, name: &str) -> Option<&'a str> {
-    error.filter(|e| e.field == name).map(|e| e.message.as_str())
-}
-
 fn error_line(name: &str, message: Option<&str>) -> Markup {
     html! { @if let Some(message) = message { p.field-error id={ "export-" (name) "-error" } { (message) } } }
 }
@@ -203,7 +192,7 @@ async fn new_form(
     let segment_options: Vec<(String, String)> = segments.iter().map(|s| (s.id.to_string(), s.name.clone())).collect();
     let key_options: Vec<(String, String)> = keys.iter().map(|k| (k.id.to_string(), k.name.clone())).collect();
     let methods: Vec<(String, String)> = METHODS.iter().map(|m| (m.to_string(), m.to_string())).collect();
-    let kind_error = error_on(error, "kind");
+    let kind_error = FieldError::on(error, "kind");
     Ok(html! {
         form.stacked.new-export method="get" action="/dashboard/exports/new" novalidate {
             div.field {
@@ -217,14 +206,14 @@ async fn new_form(
                 (error_line("kind", kind_error))
             }
             p.muted { "Filters apply where the resource's list has them; the next step shows exactly which." }
-            (input("text", "search", "Search text", "Emails: recipient or subject. Contacts: address or name.", field(fields, "text"), error_on(error, "text")))
-            (select("status", "Status", "Emails: last event. Contacts: subscription. Logs: status class.", field(fields, "status"), &statuses, error_on(error, "status")))
-            (input("tag", "text", "Tag", "Emails only: a tag name.", field(fields, "tag"), error_on(error, "tag")))
-            (select("segment", "Segment", "Contacts only.", field(fields, "segment"), &segment_options, error_on(error, "segment")))
-            (select("key", "API key", "Logs only.", field(fields, "key"), &key_options, error_on(error, "key")))
-            (select("method", "Method", "Logs only.", field(fields, "method"), &methods, error_on(error, "method")))
-            (input("from", "date", "From", "Emails and logs: created on or after this day (UTC).", field(fields, "from"), error_on(error, "from")))
-            (input("to", "date", "To", "Emails and logs: created on or before this day (UTC).", field(fields, "to"), error_on(error, "to")))
+            (input("text", "search", "Search text", "Emails: recipient or subject. Contacts: address or name.", field(fields, "text"), FieldError::on(error, "text")))
+            (select("status", "Status", "Emails: last event. Contacts: subscription. Logs: status class.", field(fields, "status"), &statuses, FieldError::on(error, "status")))
+            (input("tag", "text", "Tag", "Emails only: a tag name.", field(fields, "tag"), FieldError::on(error, "tag")))
+            (select("segment", "Segment", "Contacts only.", field(fields, "segment"), &segment_options, FieldError::on(error, "segment")))
+            (select("key", "API key", "Logs only.", field(fields, "key"), &key_options, FieldError::on(error, "key")))
+            (select("method", "Method", "Logs only.", field(fields, "method"), &methods, FieldError::on(error, "method")))
+            (input("from", "date", "From", "Emails and logs: created on or after this day (UTC).", field(fields, "from"), FieldError::on(error, "from")))
+            (input("to", "date", "To", "Emails and logs: created on or before this day (UTC).", field(fields, "to"), FieldError::on(error, "to")))
             button.primary type="submit" { "Review export" }
         }
     })
