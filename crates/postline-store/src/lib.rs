@@ -23,6 +23,7 @@ mod email_search;
 mod emails;
 mod error;
 mod exports;
+mod filtered;
 mod idempotency;
 mod migrate;
 mod mta;

@@ -19,6 +19,7 @@ use uuid::Uuid;
 use crate::{
     Db,
     error::db,
+    filtered::Filtered,
     rows,
     writer::{runs, values},
 };
@@ -41,12 +42,6 @@ fn log_from(row: &AnyRow) -> Result<RequestLog> {
         duration_ms: u32::try_from(rows::get::<i64>(row, "duration_ms")?).unwrap_or(u32::MAX),
         created_at: rows::time(row, "created_at")?,
     })
-}
-
-/// A bound value.
-enum Bind {
-    Text(String),
-    Number(i64),
 }
 
 #[async_trait]
@@ -93,53 +88,30 @@ impl RequestLogStore for Db {
         filter: &LogFilter,
         page: &PageRequest,
     ) -> Result<Page<RequestLog>> {
-        let mut conditions = vec!["team_id = $1".to_string()];
-        let mut binds = vec![Bind::Text(team_id.to_string())];
-        let next = |binds: &mut Vec<Bind>, value: Bind| {
-            binds.push(value);
-            format!("${}", binds.len())
-        };
+        let mut query = Filtered::of_team(team_id);
         if let Some(key) = filter.key {
-            let p = next(&mut binds, Bind::Text(key.to_string()));
-            conditions.push(format!("api_key_id = {p}"));
+            let p = query.text(key.to_string());
+            query.require(format!("api_key_id = {p}"));
         }
         if let Some(class) = filter.status {
             let (low, high) = class.range();
-            let low = next(&mut binds, Bind::Number(i64::from(low)));
-            let high = next(&mut binds, Bind::Number(i64::from(high)));
-            conditions.push(format!("status BETWEEN {low} AND {high}"));
+            let low = query.number(i64::from(low));
+            let high = query.number(i64::from(high));
+            query.require(format!("status BETWEEN {low} AND {high}"));
         }
         if let Some(method) = &filter.method {
-            let p = next(&mut binds, Bind::Text(method.clone()));
-            conditions.push(format!("method = {p}"));
+            let p = query.text(method.clone());
+            query.require(format!("method = {p}"));
         }
         if let Some(since) = filter.since {
-            let p = next(&mut binds, Bind::Number(to_micros(since)));
-            conditions.push(format!("created_at >= {p}"));
+            let p = query.number(to_micros(since));
+            query.require(format!("created_at >= {p}"));
         }
         if let Some(until) = filter.until {
-            let p = next(&mut binds, Bind::Number(to_micros(until)));
-            conditions.push(format!("created_at < {p}"));
+            let p = query.number(to_micros(until));
+            query.require(format!("created_at < {p}"));
         }
-        let (cursor_condition, order, cursor, reverse) = rows::cursor_sql(page, binds.len() + 1, true);
-        if let Some(cursor) = cursor {
-            binds.push(Bind::Text(cursor));
-        }
-        let sql = format!(
-            "SELECT {COLUMNS} FROM request_logs WHERE {} {cursor_condition} {order} LIMIT {}",
-            conditions.join(" AND "),
-            page.limit + 1
-        );
-        let mut query = sqlx::query(AssertSqlSafe(sql));
-        for bind in binds {
-            query = match bind {
-                Bind::Text(text) => query.bind(text),
-                Bind::Number(number) => query.bind(number),
-            };
-        }
-        let found = query.fetch_all(&self.pool).await.map_err(db)?;
-        let items = found.iter().map(log_from).collect::<Result<Vec<_>>>()?;
-        Ok(rows::page_of(items, page.limit, reverse))
+        query.page(&self.pool, &format!("SELECT {COLUMNS} FROM request_logs"), page, log_from).await
     }
 
     async fn get_request_log(&self, team_id: TeamId, id: Uuid) -> Result<Option<RequestLog>> {

@@ -78,6 +78,20 @@ async fn contacts(state: &DashboardState, viewer: &Viewer, ids: &[String]) -> Re
     Ok(found)
 }
 
+/// A posted bulk form and the contacts it names, once its CSRF token is checked.
+async fn picked_contacts(
+    state: &DashboardState,
+    viewer: &Viewer,
+    pairs: Vec<(String, String)>,
+) -> Result<(Picked, Vec<Contact>), Response> {
+    let picked = Picked::from(pairs);
+    if let Some(refused) = csrf_refusal(viewer, &picked.csrf) {
+        return Err(refused);
+    }
+    let chosen = contacts(state, viewer, &picked.contacts).await.map_err(failure)?;
+    Ok((picked, chosen))
+}
+
 /// The second step's page: what will happen to which contacts.
 fn step(viewer: &Viewer, title: &str, action: &str, chosen: &[Contact], body: Markup, button: Markup) -> Response {
     let content = html! {
@@ -171,11 +185,11 @@ pub async fn choose(
     viewer: Viewer,
     Form(pairs): Form<Vec<(String, String)>>,
 ) -> Response {
-    let picked = Picked::from(pairs);
-    if let Some(refused) = csrf_refusal(&viewer, &picked.csrf) {
-        return refused;
-    }
-    if picked.contacts.is_empty() {
+    let (picked, chosen) = match picked_contacts(&state, &viewer, pairs).await {
+        Ok(picked) => picked,
+        Err(response) => return response,
+    };
+    if chosen.is_empty() {
         let content = html! {
             h1 { "No contacts selected" }
             p.field-error { "Tick the contacts to act on in the list first, then choose the action." }
@@ -183,10 +197,6 @@ pub async fn choose(
         };
         return refused(layout::page("No contacts selected", &viewer, Section::Audience, content));
     }
-    let chosen = match contacts(&state, &viewer, &picked.contacts).await {
-        Ok(chosen) => chosen,
-        Err(other) => return failure(other),
-    };
     match picked.action.as_str() {
         "segments" => segment_step(&state, &viewer, &picked, &chosen, None).await,
         "topics" => topic_step(&state, &viewer, &picked, &chosen, None).await,
@@ -220,13 +230,9 @@ pub async fn add_to_segments(
     viewer: Viewer,
     Form(pairs): Form<Vec<(String, String)>>,
 ) -> Response {
-    let picked = Picked::from(pairs);
-    if let Some(refused) = csrf_refusal(&viewer, &picked.csrf) {
-        return refused;
-    }
-    let chosen = match contacts(&state, &viewer, &picked.contacts).await {
-        Ok(chosen) => chosen,
-        Err(other) => return failure(other),
+    let (picked, chosen) = match picked_contacts(&state, &viewer, pairs).await {
+        Ok(picked) => picked,
+        Err(response) => return response,
     };
     if picked.segments.is_empty() {
         let error = FieldError::new("segment", "Choose at least one segment.");
@@ -260,13 +266,9 @@ pub async fn subscribe(
     viewer: Viewer,
     Form(pairs): Form<Vec<(String, String)>>,
 ) -> Response {
-    let picked = Picked::from(pairs);
-    if let Some(refused) = csrf_refusal(&viewer, &picked.csrf) {
-        return refused;
-    }
-    let chosen = match contacts(&state, &viewer, &picked.contacts).await {
-        Ok(chosen) => chosen,
-        Err(other) => return failure(other),
+    let (picked, chosen) = match picked_contacts(&state, &viewer, pairs).await {
+        Ok(picked) => picked,
+        Err(response) => return response,
     };
     if picked.topics.is_empty() {
         let error = FieldError::new("topic", "Choose at least one topic.");
@@ -299,13 +301,9 @@ pub async fn delete(
     viewer: Viewer,
     Form(pairs): Form<Vec<(String, String)>>,
 ) -> Response {
-    let picked = Picked::from(pairs);
-    if let Some(refused) = csrf_refusal(&viewer, &picked.csrf) {
-        return refused;
-    }
-    let chosen = match contacts(&state, &viewer, &picked.contacts).await {
-        Ok(chosen) => chosen,
-        Err(other) => return failure(other),
+    let (_, chosen) = match picked_contacts(&state, &viewer, pairs).await {
+        Ok(picked) => picked,
+        Err(response) => return response,
     };
     let mut deleted = 0;
     for contact in &chosen {

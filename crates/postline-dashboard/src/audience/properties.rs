@@ -10,6 +10,7 @@ use axum::{
 };
 use maud::html;
 use postline_core::{
+    Error,
     audience::{PropertyType, properties::BUILT_IN},
     ids::ContactPropertyId,
     pagination::PageRequest,
@@ -55,15 +56,12 @@ impl CreateForm {
     }
 }
 
-/// Which field a refusal names.
-fn field_of(message: &str) -> &'static str {
-    if message.contains("fallback_value") {
-        "fallback_value"
-    } else if message.contains("`type`") {
-        "type"
-    } else {
-        "key"
-    }
+/// The form's fields other than the key, each with the words core's messages use for it.
+const FIELDS: [(&str, &[&str]); 2] = [("fallback_value", &["fallback_value"]), ("type", &["`type`"])];
+
+/// Core's refusal of the form, on the field it names (the key unless another).
+fn refusal(error: Error) -> Result<FieldError, Error> {
+    FieldError::from_core("key", error).map(|refusal| FieldError::on_mentioned(refusal.message, &FIELDS, "key"))
 }
 
 /// `GET /dashboard/audience/properties`
@@ -136,12 +134,8 @@ pub async fn create(State(state): State<DashboardState>, viewer: Viewer, Form(fo
     }
     match state.postline.create_contact_property(viewer.team_id(), &form.body()).await {
         Ok(_) => Redirect::to("/dashboard/audience/properties").into_response(),
-        Err(error) => match FieldError::from_core("key", error) {
-            Ok(refusal) => {
-                let field = field_of(&refusal.message);
-                let refusal = FieldError::new(field, refusal.message);
-                render(&state, &viewer, &form, Some(refusal)).await
-            }
+        Err(error) => match refusal(error) {
+            Ok(refusal) => render(&state, &viewer, &form, Some(refusal)).await,
             Err(other) => failure(other),
         },
     }
@@ -182,7 +176,8 @@ mod tests {
         assert_eq!(form("number", "3").body(), json!({"key": "seats", "type": "number", "fallback_value": 3}));
         assert_eq!(form("string", "").body(), json!({"key": "seats", "type": "string"}));
         assert_eq!(form("number", "x").body()["fallback_value"], "x", "left for core to refuse");
-        assert_eq!(field_of("The `fallback_value` must be a number, not `\"x\"`."), "fallback_value");
-        assert_eq!(field_of("The `key` must be 1 to 50 letters…"), "key");
+        let field = |message: &str| refusal(Error::value(message)).unwrap().field;
+        assert_eq!(field("The `fallback_value` must be a number, not `\"x\"`."), "fallback_value");
+        assert_eq!(field("The `key` must be 1 to 50 letters…"), "key");
     }
 }

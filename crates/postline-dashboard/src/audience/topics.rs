@@ -71,11 +71,16 @@ impl TopicForm {
     }
 }
 
-fn field_of(message: &str) -> &'static str {
-    ["description", "default_subscription", "visibility"]
-        .into_iter()
-        .find(|field| message.contains(&format!("`{field}`")))
-        .unwrap_or("name")
+/// The form's fields other than the name, each with the words core's messages use for it.
+const FIELDS: [(&str, &[&str]); 3] = [
+    ("description", &["`description`"]),
+    ("default_subscription", &["`default_subscription`"]),
+    ("visibility", &["`visibility`"]),
+];
+
+/// Core's refusal of a topic form, on the field it names (the name unless another).
+fn refusal(error: Error) -> Result<FieldError, Error> {
+    FieldError::from_core("name", error).map(|refusal| FieldError::on_mentioned(refusal.message, &FIELDS, "name"))
 }
 
 fn words(subscription: Subscription) -> &'static str {
@@ -163,11 +168,8 @@ pub async fn create(State(state): State<DashboardState>, viewer: Viewer, Form(fo
     }
     match state.postline.create_topic(viewer.team_id(), &form.body(true)).await {
         Ok(_) => Redirect::to("/dashboard/audience/topics").into_response(),
-        Err(error) => match FieldError::from_core("name", error) {
-            Ok(refusal) => {
-                let refusal = FieldError::new(field_of(&refusal.message), refusal.message);
-                render_list(&state, &viewer, &form, Some(refusal)).await
-            }
+        Err(error) => match refusal(error) {
+            Ok(refusal) => render_list(&state, &viewer, &form, Some(refusal)).await,
             Err(other) => failure(other),
         },
     }
@@ -226,11 +228,8 @@ pub async fn update(
     };
     match state.postline.update_topic(viewer.team_id(), current.id, &form.body(false)).await {
         Ok(_) => Redirect::to("/dashboard/audience/topics").into_response(),
-        Err(error) => match FieldError::from_core("name", error) {
-            Ok(refusal) => {
-                let refusal = FieldError::new(field_of(&refusal.message), refusal.message);
-                render_edit(&viewer, &current, &form, Some(refusal))
-            }
+        Err(error) => match refusal(error) {
+            Ok(refusal) => render_edit(&viewer, &current, &form, Some(refusal)),
             Err(other) => failure(other),
         },
     }
@@ -274,7 +273,8 @@ mod tests {
             json!({"name": "News", "description": null, "visibility": "public", "default_subscription": "opt_out"})
         );
         assert!(form.body(false).get("default_subscription").is_none(), "fixed once created");
-        assert_eq!(field_of("The `description` must be at most 200 characters."), "description");
-        assert_eq!(field_of("Missing `name` field."), "name");
+        let field = |message: &str| refusal(Error::value(message)).unwrap().field;
+        assert_eq!(field("The `description` must be at most 200 characters."), "description");
+        assert_eq!(field("Missing `name` field."), "name");
     }
 }
