@@ -222,11 +222,15 @@ async fn main() -> anyhow::Result<()> {
         ("SQLite, broadcast", vec![], Scope::Broadcast),
         ("SQLite, webhooks", vec![], Scope::Webhooks),
     ];
-    // `BENCH_ONLY=unsigned,postfix` runs only the runs whose label contains one of the words.
-    let only: Vec<String> = std::env::var("BENCH_ONLY")
-        .map(|o| o.split(',').map(|w| w.trim().to_lowercase()).filter(|w| !w.is_empty()).collect())
-        .unwrap_or_default();
-    let wanted = |label: &str| only.is_empty() || only.iter().any(|w| label.to_lowercase().contains(w.as_str()));
+    // `BENCH_ONLY=unsigned,postfix` runs only the runs whose label contains one of the words;
+    // `BENCH_ONLY="=SQLite, DKIM RSA-2048"` only the run with exactly that label (labels hold commas).
+    let only_var = std::env::var("BENCH_ONLY").unwrap_or_default();
+    let exact = only_var.strip_prefix('=').map(str::to_lowercase);
+    let only: Vec<String> = only_var.split(',').map(|w| w.trim().to_lowercase()).filter(|w| !w.is_empty()).collect();
+    let wanted = |label: &str| match &exact {
+        Some(exact) => label.to_lowercase() == *exact,
+        None => only.is_empty() || only.iter().any(|w| label.to_lowercase().contains(w.as_str())),
+    };
     let mut runs = Vec::new();
     for (label, mut env, scope) in plans {
         if !wanted(label) {

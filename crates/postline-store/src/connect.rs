@@ -106,6 +106,16 @@ impl Db {
     }
 }
 
+impl Backend {
+    /// The backend behind an open connection (a transaction derefs to one).
+    pub(crate) fn of_connection(connection: &sqlx::AnyConnection) -> Self {
+        match connection.backend_name() {
+            "SQLite" => Backend::Sqlite,
+            _ => Backend::Postgres,
+        }
+    }
+}
+
 impl FromStr for Backend {
     type Err = StoreError;
     fn from_str(s: &str) -> Result<Self, StoreError> {

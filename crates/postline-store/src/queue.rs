@@ -10,11 +10,12 @@ use postline_core::{
     clock::{Timestamp, to_micros},
     delivery::suppression::{Suppression, normalize},
     delivery::{ClaimedDelivery, DeliveryOutcome},
-    emails::{Lane, RecipientKind, Route},
+    emails::{EventKind, Lane, RecipientKind, Route},
     ids::{DeliveryId, EmailId, TeamId, TopicId},
     store::QueueStore,
 };
 use sqlx::Row;
+use std::collections::{HashMap, HashSet};
 
 use sqlx::AssertSqlSafe;
 
@@ -96,11 +97,33 @@ impl QueueStore for Db {
     async fn complete_deliveries(&self, outcomes: &[(ClaimedDelivery, DeliveryOutcome)]) -> Result<Vec<bool>> {
         let _turn = self.write_turn().await;
         let mut tx = self.pool.begin().await.map_err(db)?;
-        let mut recorded = Vec::with_capacity(outcomes.len());
-        let mut subscribers = Subscribers::default();
-        for (claimed, outcome) in outcomes {
-            recorded.push(record_outcome(&mut tx, &mut subscribers, claimed, outcome).await?);
+        let kept = release_leases(&mut tx, self.backend, outcomes).await?;
+        let recorded: Vec<bool> = outcomes.iter().map(|(claimed, _)| kept.contains(&claimed.id.to_string())).collect();
+        let mut events = Vec::new();
+        // Each email's timeline ends on its last outcome's last event; an email with
+        // several recipients in the batch gets the latest.
+        let mut last_events: HashMap<EmailId, EventKind> = HashMap::new();
+        for ((claimed, outcome), _) in outcomes.iter().zip(&recorded).filter(|(_, kept)| **kept) {
+            if let Some(reason) = outcome.suppress {
+                let at = outcome.events.last().map(|e| e.at).unwrap_or_else(chrono::Utc::now);
+                let entry = Suppression {
+                    id: postline_core::ids::SuppressionId::new(),
+                    team_id: claimed.team_id,
+                    email: normalize(&claimed.recipient),
+                    reason,
+                    source_email_id: Some(claimed.email_id),
+                    created_at: at,
+                };
+                crate::suppressions::insert(&mut tx, &entry).await?;
+            }
+            events.extend(outcome.events.iter().map(|event| (claimed.team_id, event)));
+            if let Some(last) = outcome.events.last() {
+                last_events.insert(claimed.email_id, last.kind);
+            }
         }
+        let mut subscribers = Subscribers::default();
+        writer::insert_events(&mut tx, &mut subscribers, &events).await?;
+        set_last_events(&mut tx, self.backend, &last_events.into_iter().collect::<Vec<_>>()).await?;
         tx.commit().await.map_err(db)?;
         Ok(recorded)
     }
@@ -127,51 +150,68 @@ impl QueueStore for Db {
     }
 }
 
-async fn record_outcome(
+/// Most outcomes per statement (six parameters each).
+const OUTCOMES_PER_STATEMENT: usize = 64;
+
+/// Writes each attempted row's outcome — status, next due time, last reply — and
+/// releases its lease, but only where the lease is still this round's (a row whose
+/// lease ran out may be another worker's now). A few multi-row statements per batch
+/// rather than one per row: the worker records thousands of outcomes a second, and
+/// on SQLite every statement is a hand-off to the connection's thread. Returns the
+/// ids of the rows written.
+async fn release_leases(
     tx: &mut sqlx::Transaction<'_, sqlx::Any>,
-    subscribers: &mut Subscribers,
-    claimed: &ClaimedDelivery,
-    outcome: &DeliveryOutcome,
-) -> Result<bool> {
-    let now = outcome.events.last().map(|e| e.at).unwrap_or_else(chrono::Utc::now);
-    let updated = sqlx::query(
-        "UPDATE deliveries SET status = $1, attempts = attempts + 1, due_at = COALESCE($2, due_at), \
-         lease_until = NULL, lease_token = NULL, updated_at = $3, last_reply = COALESCE($6, last_reply) \
-         WHERE id = $4 AND lease_token = $5",
-    )
-    .bind(outcome.status.as_str())
-    .bind(outcome.retry_at.map(to_micros))
-    .bind(to_micros(now))
-    .bind(claimed.id.to_string())
-    .bind(&claimed.lease_token)
-    .bind(outcome.last_reply.as_deref())
-    .execute(&mut **tx)
-    .await
-    .map_err(db)?;
-    if updated.rows_affected() == 0 {
-        return Ok(false);
+    backend: Backend,
+    outcomes: &[(ClaimedDelivery, DeliveryOutcome)],
+) -> Result<HashSet<String>> {
+    let mut kept = HashSet::with_capacity(outcomes.len());
+    for run in writer::runs(outcomes, OUTCOMES_PER_STATEMENT) {
+        // The casts type the VALUES columns for PostgreSQL whatever the binds say.
+        let sql = format!(
+            "WITH outcome (id, token, status, due_at, updated_at, last_reply) AS (VALUES {}) \
+             UPDATE deliveries SET status = outcome.status, attempts = deliveries.attempts + 1, \
+               due_at = COALESCE(CAST(outcome.due_at AS BIGINT), deliveries.due_at), \
+               lease_until = NULL, lease_token = NULL, updated_at = CAST(outcome.updated_at AS BIGINT), \
+               last_reply = COALESCE(outcome.last_reply, deliveries.last_reply) \
+             FROM outcome WHERE deliveries.id = outcome.id AND deliveries.lease_token = outcome.token \
+             RETURNING deliveries.id",
+            writer::values(backend, run.len(), 6)
+        );
+        let mut update = sqlx::query(AssertSqlSafe(sql));
+        for (claimed, outcome) in run {
+            let at = outcome.events.last().map(|e| e.at).unwrap_or_else(chrono::Utc::now);
+            update = update
+                .bind(claimed.id.to_string())
+                .bind(claimed.lease_token.clone())
+                .bind(outcome.status.as_str())
+                .bind(outcome.retry_at.map(to_micros))
+                .bind(to_micros(at))
+                .bind(outcome.last_reply.clone());
+        }
+        for row in update.fetch_all(&mut **tx).await.map_err(db)? {
+            kept.insert(rows::get::<String>(&row, "id")?);
+        }
     }
-    if let Some(reason) = outcome.suppress {
-        let entry = Suppression {
-            id: postline_core::ids::SuppressionId::new(),
-            team_id: claimed.team_id,
-            email: normalize(&claimed.recipient),
-            reason,
-            source_email_id: Some(claimed.email_id),
-            created_at: now,
-        };
-        crate::suppressions::insert(tx, &entry).await?;
+    Ok(kept)
+}
+
+/// Sets each email's `last_event`, a few multi-row statements per batch.
+async fn set_last_events(
+    tx: &mut sqlx::Transaction<'_, sqlx::Any>,
+    backend: Backend,
+    last_events: &[(EmailId, EventKind)],
+) -> Result<()> {
+    for run in writer::runs(last_events, OUTCOMES_PER_STATEMENT) {
+        let sql = format!(
+            "WITH latest (id, kind) AS (VALUES {}) \
+             UPDATE emails SET last_event = latest.kind FROM latest WHERE emails.id = latest.id",
+            writer::values(backend, run.len(), 2)
+        );
+        let mut update = sqlx::query(AssertSqlSafe(sql));
+        for (email_id, kind) in run {
+            update = update.bind(email_id.to_string()).bind(kind.as_str());
+        }
+        update.execute(&mut **tx).await.map_err(db)?;
     }
-    for event in &outcome.events {
-        writer::insert_event(tx, subscribers, claimed.team_id, event).await?;
-    }
-    if let Some(last) = outcome.events.last() {
-        sqlx::query("UPDATE emails SET last_event = $1 WHERE id = $2")
-            .bind(last.kind.as_str())
-            .bind(claimed.email_id.to_string())
-            .execute(&mut **tx)
-            .await
-            .map_err(db)?;
-    }
-    Ok(true)
+    Ok(())
 }

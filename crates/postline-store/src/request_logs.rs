@@ -50,7 +50,7 @@ impl RequestLogStore for Db {
         let _turn = self.write_turn().await;
         let mut tx = self.pool.begin().await.map_err(db)?;
         for run in runs(logs, LOGS_PER_STATEMENT) {
-            let sql = format!("INSERT INTO request_logs ({COLUMNS}) VALUES {}", values(run.len(), 9));
+            let sql = format!("INSERT INTO request_logs ({COLUMNS}) VALUES {}", values(self.backend, run.len(), 9));
             let mut insert = sqlx::query(AssertSqlSafe(sql));
             for log in run {
                 insert = insert

@@ -24,6 +24,7 @@ backend_tests!(
     delivery_falls_back_to_the_next_mx_and_to_the_address_record,
     a_dropped_connection_defers_the_message,
     a_crashed_workers_rows_are_delivered_after_the_lease_expires,
+    a_late_outcome_from_an_expired_lease_changes_nothing_beside_the_current_ones,
     two_workers_never_deliver_a_recipient_twice,
     relay_mode_sends_everything_through_the_smarthost_with_auth,
     real_recipients_need_a_verified_sending_domain,
@@ -324,6 +325,41 @@ async fn a_crashed_workers_rows_are_delivered_after_the_lease_expires(app: TestA
     assert_eq!(app.drain().await, 1, "after the lease expires the row is claimed again");
     assert_eq!(last_event(&app, &id).await, "delivered");
     assert_eq!(sink.received().len(), 1);
+}
+
+/// A worker that stalls past its lease may report outcomes after another worker took
+/// the rows over. Outcomes are recorded a batch at a time, so one batch can hold rows
+/// whose lease is gone beside rows it still holds: only the latter are written.
+async fn a_late_outcome_from_an_expired_lease_changes_nothing_beside_the_current_ones(app: TestApp) {
+    use postline_core::{
+        delivery::{DeliveryOutcome, DeliveryStatus},
+        emails::{EmailEvent, EventKind},
+        store::QueueStore,
+    };
+    let sink = SmtpSink::start().await;
+    let app = app_with(app.backend, &sink, |_| {}).await;
+    let taken_over = send(&app, json!("ann@acme-customer.io")).await;
+    let store = &app.app.db;
+    let now = app.clock_now();
+    let stalled = store.claim_due(Route::Smtp, "us-east-1", now, now + Duration::minutes(1), 10).await.unwrap();
+    app.clock.advance(Duration::minutes(2));
+    assert_eq!(app.drain().await, 1, "the expired lease is taken over and delivered");
+    let current_id = send(&app, json!("bob@acme-customer.io")).await;
+    let now = app.clock_now();
+    let current = store.claim_due(Route::Smtp, "us-east-1", now, now + Duration::minutes(1), 10).await.unwrap();
+    assert_eq!((stalled.len(), current.len()), (1, 1));
+
+    let bounce = |row: &postline_core::delivery::ClaimedDelivery| {
+        let event = EmailEvent::new(row.email_id, EventKind::Bounced, Some(row.recipient.clone()), now);
+        (row.clone(), DeliveryOutcome::finished(DeliveryStatus::Bounced, vec![event]))
+    };
+    let recorded = store.complete_deliveries(&[bounce(&stalled[0]), bounce(&current[0])]).await.unwrap();
+    assert_eq!(recorded, [false, true], "only the lease still held is recorded");
+    assert_eq!(last_event(&app, &taken_over).await, "delivered", "the late report changed nothing");
+    assert!(!kinds(&timeline(&app, &taken_over).await).contains(&"bounced".to_string()));
+    assert_eq!(last_event(&app, &current_id).await, "bounced");
+    assert_eq!(kinds(&timeline(&app, &current_id).await).last().map(String::as_str), Some("bounced"));
+    assert_eq!(app.drain().await, 0, "the recorded row is finished and its lease released");
 }
 
 async fn two_workers_never_deliver_a_recipient_twice(app: TestApp) {
