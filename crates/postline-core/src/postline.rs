@@ -27,6 +27,9 @@ pub struct Settings {
     /// Most copies of one broadcast waiting for their first attempt before its fan-out
     /// waits for the MTA to catch up (0: no pacing; the bulk lane yields anyway).
     pub broadcast_window: u64,
+    /// Copies from which a broadcast's stats may be up to a second old (see
+    /// [`Postline::broadcast_stats`]).
+    pub broadcast_stats_reuse_from: u64,
     /// Capture mode: real recipients' mail is kept for the developer inbox, never sent
     /// (see [`crate::capture`]).
     pub capture: bool,
@@ -38,6 +41,8 @@ impl Settings {
     /// The default broadcast window: none. Copies wait in the queue's bulk lane, which
     /// never delays transactional mail, so nothing is gained by writing them later.
     pub const DEFAULT_BROADCAST_WINDOW: u64 = 0;
+    /// Stats of broadcasts of 10,000 copies or more may be up to a second old.
+    pub const DEFAULT_BROADCAST_STATS_REUSE_FROM: u64 = 10_000;
 }
 
 /// The application: use cases over a store, a clock and remote fetches.

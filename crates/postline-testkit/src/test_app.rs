@@ -79,6 +79,8 @@ pub struct Options {
     pub delivery_expiry: chrono::Duration,
     /// Most copies of one broadcast waiting for the MTA before its fan-out pauses.
     pub broadcast_window: u64,
+    /// Copies from which a broadcast's stats may be up to a second old.
+    pub broadcast_stats_reuse_from: u64,
     /// Capture mode: real recipients' mail is kept for the developer inbox.
     pub capture: bool,
     /// The developer inbox's release server.
@@ -94,6 +96,7 @@ impl Default for Options {
             mta: test_mta(),
             delivery_expiry: chrono::Duration::hours(72),
             broadcast_window: postline_core::Settings::DEFAULT_BROADCAST_WINDOW,
+            broadcast_stats_reuse_from: postline_core::Settings::DEFAULT_BROADCAST_STATS_REUSE_FROM,
             capture: false,
             capture_release: None,
         }
@@ -134,6 +137,7 @@ impl TestApp {
             delivery_expiry: options.delivery_expiry,
             delivery_lease: chrono::Duration::minutes(20),
             broadcast_window: options.broadcast_window,
+            broadcast_stats_reuse_from: options.broadcast_stats_reuse_from,
             smtp: None,
             capture: options.capture,
             capture_release: options.capture_release,

@@ -58,6 +58,7 @@ impl App {
             dkim_selector: config.mta.dkim_selector.clone(),
             delivery_lease: config.delivery_lease,
             broadcast_window: config.broadcast_window,
+            broadcast_stats_reuse_from: config.broadcast_stats_reuse_from,
             capture: config.capture,
         };
         let resolver = postline_mta::dns::MxResolver::uncached(&config.mta.dns_servers)

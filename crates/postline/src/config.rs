@@ -53,6 +53,7 @@ pub struct FileConfig {
     pub delivery_concurrency: Option<usize>,
     pub delivery_lease_secs: Option<u64>,
     pub broadcast_window: Option<u64>,
+    pub broadcast_stats_reuse_from: Option<u64>,
     pub capture: Option<bool>,
     pub capture_release: Option<String>,
     pub capture_release_allowed: Option<String>,
@@ -151,6 +152,10 @@ pub struct Overrides {
     /// [env: POSTLINE_BROADCAST_WINDOW] [default: 0]
     #[arg(long, env = "POSTLINE_BROADCAST_WINDOW", global = true, hide_env = true)]
     pub broadcast_window: Option<u64>,
+    /// Copies from which a broadcast's stats may be up to a second old (counting reads
+    /// every copy's timeline) [env: POSTLINE_BROADCAST_STATS_REUSE_FROM] [default: 10000]
+    #[arg(long, env = "POSTLINE_BROADCAST_STATS_REUSE_FROM", global = true, hide_env = true)]
+    pub broadcast_stats_reuse_from: Option<u64>,
     /// Capture mode: keep real recipients' mail in the dashboard's inbox, send nothing [env: POSTLINE_CAPTURE] [default: false]
     #[arg(long, env = "POSTLINE_CAPTURE", global = true, hide_env = true, num_args = 0..=1, default_missing_value = "true")]
     pub capture: Option<bool>,
@@ -225,6 +230,8 @@ pub struct Config {
     pub delivery_lease: chrono::Duration,
     /// Most copies of one broadcast waiting for the MTA before its fan-out pauses.
     pub broadcast_window: u64,
+    /// Copies from which a broadcast's stats may be up to a second old.
+    pub broadcast_stats_reuse_from: u64,
     /// Capture mode: nothing is sent; the developer inbox keeps it all.
     pub capture: bool,
     /// The developer inbox's release server, when one is configured.
@@ -384,6 +391,10 @@ impl Config {
                 .or(file.broadcast_window)
                 .unwrap_or(postline_core::Settings::DEFAULT_BROADCAST_WINDOW)
                 .min(1_000_000),
+            broadcast_stats_reuse_from: overrides
+                .broadcast_stats_reuse_from
+                .or(file.broadcast_stats_reuse_from)
+                .unwrap_or(postline_core::Settings::DEFAULT_BROADCAST_STATS_REUSE_FROM),
             smtp,
             capture,
             capture_release,
@@ -528,6 +539,7 @@ mod tests {
         assert_eq!(config.broadcast_window, 0, "broadcasts are not paced unless asked");
         let paced = Config::load(&Overrides { broadcast_window: Some(100), ..Default::default() }).unwrap();
         assert_eq!(paced.broadcast_window, 100);
+        assert_eq!(config.broadcast_stats_reuse_from, 10_000, "only large broadcasts' stats are reused");
     }
 
     #[test]

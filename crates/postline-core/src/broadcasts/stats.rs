@@ -97,17 +97,14 @@ fn offset_of(cursor: &str) -> Option<u64> {
     cursor.strip_prefix("00000000-0000-0000-0000-").and_then(|hex| u64::from_str_radix(hex, 16).ok())
 }
 
-/// Copies from which a broadcast's stats may be up to a second old.
-pub const LARGE_BROADCAST: u64 = 10_000;
-
 impl Postline {
     /// The broadcast with its stats. Counting reads every copy's timeline, so for a
-    /// broadcast of [`LARGE_BROADCAST`] copies or more the count is reused for up to a
-    /// second: a dashboard or a script polling a 100,000-copy broadcast while it sends
+    /// broadcast of [`Settings::broadcast_stats_reuse_from`](crate::Settings) copies or
+    /// more (10,000 unless configured) the count is reused for up to a second: a dashboard or a script polling a 100,000-copy broadcast while it sends
     /// costs one count a second, not one per request. Smaller ones are always exact.
     pub async fn broadcast_stats(&self, team_id: TeamId, id: BroadcastId) -> Result<(Broadcast, BroadcastStats)> {
         let broadcast = self.get_broadcast(team_id, id).await?;
-        let large = broadcast.fanned_out >= LARGE_BROADCAST;
+        let large = broadcast.fanned_out >= self.settings.broadcast_stats_reuse_from;
         if large && let Some(stats) = self.broadcast_stats_cache.get(&id) {
             return Ok((broadcast, stats));
         }
