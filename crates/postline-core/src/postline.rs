@@ -54,7 +54,7 @@ pub struct Postline {
     pub(crate) signer: Signer,
     pub(crate) settings: Arc<Settings>,
     /// Poked when new work is queued, so idle workers start at once.
-    pub(crate) queue_wake: Arc<Notify>,
+    pub(crate) queue_wakes: QueueWakes,
     pub(crate) metrics: Arc<crate::metrics::Metrics>,
     pub(crate) dns: Arc<dyn crate::domains::dns::DnsLookup>,
     pub(crate) dkim: Arc<dyn crate::domains::dns::DkimKeys>,
@@ -96,7 +96,7 @@ impl Postline {
             remote,
             signer,
             settings: Arc::new(settings),
-            queue_wake: Arc::new(Notify::new()),
+            queue_wakes: QueueWakes::default(),
             metrics: Arc::default(),
             dns,
             dkim,
@@ -144,9 +144,35 @@ impl Postline {
         self.capture_wake.clone()
     }
 
-    /// Wakes idle workers: new work is queued.
-    pub(crate) fn wake_workers(&self) {
-        self.queue_wake.notify_waiters();
-        self.queue_wake.notify_one();
+    /// Wakes the idle workers of these routes: work is queued for them.
+    pub(crate) fn wake_workers(&self, routes: impl IntoIterator<Item = crate::emails::Route>) {
+        let mut woken = Vec::with_capacity(2);
+        for route in routes {
+            if !woken.contains(&route) {
+                woken.push(route);
+                let wake = self.queue_wakes.of(route);
+                wake.notify_waiters();
+                // Kept for a worker busy with a round, so it claims again right after.
+                wake.notify_one();
+            }
+        }
+    }
+}
+
+/// One wake-up per route: mail accepted for the sandbox does not send the SMTP worker
+/// to look for work it does not have (a claim that finds nothing still costs a turn
+/// at SQLite's write gate).
+#[derive(Clone, Default)]
+pub(crate) struct QueueWakes {
+    sandbox: Arc<Notify>,
+    smtp: Arc<Notify>,
+}
+
+impl QueueWakes {
+    pub(crate) fn of(&self, route: crate::emails::Route) -> &Arc<Notify> {
+        match route {
+            crate::emails::Route::Sandbox => &self.sandbox,
+            crate::emails::Route::Smtp => &self.smtp,
+        }
     }
 }

@@ -155,13 +155,30 @@ impl Worker {
         }
     }
 
+    /// Runs rounds while each one comes back full; a short round means the route had
+    /// no more due rows when it was claimed. Rows queued since then woke this worker
+    /// (the wake is kept until it waits again), and rows that come due with time wait
+    /// for the idle poll — so a busy server does not follow every round with a claim
+    /// that finds nothing (on SQLite, a turn at the write gate the accepts need).
+    async fn drain_while_full(&self) -> Result<usize> {
+        let mut total = 0;
+        loop {
+            let n = self.run_once().await?;
+            total += n;
+            if n < BATCH as usize {
+                return Ok(total);
+            }
+        }
+    }
+
     /// Runs until `shutdown` turns true: drains, then sleeps until woken by new work
-    /// or the idle poll. On shutdown a round in flight gets [`SHUTDOWN_GRACE`] to
-    /// finish; after that its rows are left to their leases and retried later.
+    /// on its route or the idle poll. On shutdown a round in flight gets
+    /// [`SHUTDOWN_GRACE`] to finish; after that its rows are left to their leases and
+    /// retried later.
     pub async fn run(self, mut shutdown: watch::Receiver<bool>) {
-        let wake = self.postline.queue_wake.clone();
+        let wake = self.postline.queue_wakes.of(self.route).clone();
         while !*shutdown.borrow() {
-            let round = self.drain();
+            let round = self.drain_while_full();
             tokio::pin!(round);
             let result = tokio::select! {
                 result = &mut round => result,

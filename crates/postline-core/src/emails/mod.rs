@@ -157,6 +157,9 @@ pub enum Route {
 }
 
 impl Route {
+    /// Every route.
+    pub const ALL: [Route; 2] = [Route::Sandbox, Route::Smtp];
+
     /// Stored name.
     pub fn as_str(self) -> &'static str {
         match self {

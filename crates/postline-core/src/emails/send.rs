@@ -119,9 +119,10 @@ impl Postline {
     /// wakes the workers. After `Ok`, nothing accepted is ever lost.
     pub async fn accept(&self, emails: Vec<NewEmail>, completion: Option<Completion>) -> Result<()> {
         let count = emails.len();
+        let routes: Vec<Route> = emails.iter().flat_map(|e| e.deliveries.iter().map(|d| d.route)).collect();
         self.store.accept(emails, completion).await?;
         self.metrics.accepted(count);
-        self.wake_workers();
+        self.wake_workers(routes);
         Ok(())
     }
 
