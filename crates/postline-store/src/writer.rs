@@ -96,16 +96,26 @@ async fn write_together(pool: &sqlx::AnyPool, jobs: &[AcceptJob]) -> Result<()> 
 /// name by scanning all of the statement's names — quadratic in the parameters,
 /// which made the binding of a 1,280-parameter insert a visible share of a profile.
 pub(crate) fn values(backend: Backend, rows: usize, columns: usize) -> String {
-    let row = |r: usize| {
-        let cells: Vec<String> = (1..=columns)
-            .map(|c| match backend {
-                Backend::Postgres => format!("${}", r * columns + c),
-                Backend::Sqlite => "?".to_string(),
-            })
-            .collect();
-        format!("({})", cells.join(", "))
-    };
-    (0..rows).map(row).collect::<Vec<_>>().join(", ")
+    use std::fmt::Write;
+    // Written into one buffer: built for every group committed, so a string per cell
+    // showed in profiles.
+    let mut sql = String::with_capacity(rows * columns * 6);
+    for row in 0..rows {
+        sql.push_str(if row == 0 { "(" } else { ", (" });
+        for column in 0..columns {
+            if column > 0 {
+                sql.push_str(", ");
+            }
+            match backend {
+                Backend::Postgres => {
+                    let _ = write!(sql, "${}", row * columns + column + 1);
+                }
+                Backend::Sqlite => sql.push('?'),
+            }
+        }
+        sql.push(')');
+    }
+    sql
 }
 
 /// Most rows per statement: each statement is one round trip to the database (for
