@@ -144,17 +144,14 @@ impl Postline {
         self.capture_wake.clone()
     }
 
-    /// Wakes the idle workers of these routes: work is queued for them.
-    pub(crate) fn wake_workers(&self, routes: impl IntoIterator<Item = crate::emails::Route>) {
-        let mut woken = Vec::with_capacity(2);
-        for route in routes {
-            if !woken.contains(&route) {
-                woken.push(route);
-                let wake = self.queue_wakes.of(route);
-                wake.notify_waiters();
-                // Kept for a worker busy with a round, so it claims again right after.
-                wake.notify_one();
-            }
+    /// Wakes the idle workers of these routes (each once, however often it is named):
+    /// work is queued for them.
+    pub(crate) fn wake_workers(&self, routes: &[crate::emails::Route]) {
+        for route in crate::emails::Route::ALL.into_iter().filter(|route| routes.contains(route)) {
+            let wake = self.queue_wakes.of(route);
+            wake.notify_waiters();
+            // Kept for a worker busy with a round, so it claims again right after.
+            wake.notify_one();
         }
     }
 }

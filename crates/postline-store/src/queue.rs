@@ -97,7 +97,7 @@ impl QueueStore for Db {
     async fn complete_deliveries(&self, outcomes: &[(ClaimedDelivery, DeliveryOutcome)]) -> Result<Vec<bool>> {
         let _turn = self.write_turn().await;
         let mut tx = self.pool.begin().await.map_err(db)?;
-        let kept = release_leases(&mut tx, self.backend, outcomes).await?;
+        let kept = release_leases(&mut tx, outcomes).await?;
         let recorded: Vec<bool> = outcomes.iter().map(|(claimed, _)| kept.contains(&claimed.id.to_string())).collect();
         let mut events = Vec::new();
         // Each email's timeline ends on its last outcome's last event; an email with
@@ -105,14 +105,13 @@ impl QueueStore for Db {
         let mut last_events: HashMap<EmailId, EventKind> = HashMap::new();
         for ((claimed, outcome), _) in outcomes.iter().zip(&recorded).filter(|(_, kept)| **kept) {
             if let Some(reason) = outcome.suppress {
-                let at = outcome.events.last().map(|e| e.at).unwrap_or_else(chrono::Utc::now);
                 let entry = Suppression {
                     id: postline_core::ids::SuppressionId::new(),
                     team_id: claimed.team_id,
                     email: normalize(&claimed.recipient),
                     reason,
                     source_email_id: Some(claimed.email_id),
-                    created_at: at,
+                    created_at: recorded_at(outcome),
                 };
                 crate::suppressions::insert(&mut tx, &entry).await?;
             }
@@ -123,7 +122,7 @@ impl QueueStore for Db {
         }
         let mut subscribers = Subscribers::default();
         writer::insert_events(&mut tx, &mut subscribers, &events).await?;
-        set_last_events(&mut tx, self.backend, &last_events.into_iter().collect::<Vec<_>>()).await?;
+        set_last_events(&mut tx, &last_events.into_iter().collect::<Vec<_>>()).await?;
         tx.commit().await.map_err(db)?;
         Ok(recorded)
     }
@@ -161,9 +160,9 @@ const OUTCOMES_PER_STATEMENT: usize = 64;
 /// ids of the rows written.
 async fn release_leases(
     tx: &mut sqlx::Transaction<'_, sqlx::Any>,
-    backend: Backend,
     outcomes: &[(ClaimedDelivery, DeliveryOutcome)],
 ) -> Result<HashSet<String>> {
+    let backend = Backend::of_connection(tx);
     let mut kept = HashSet::with_capacity(outcomes.len());
     for run in writer::runs(outcomes, OUTCOMES_PER_STATEMENT) {
         // The casts type the VALUES columns for PostgreSQL whatever the binds say.
@@ -179,13 +178,12 @@ async fn release_leases(
         );
         let mut update = sqlx::query(AssertSqlSafe(sql));
         for (claimed, outcome) in run {
-            let at = outcome.events.last().map(|e| e.at).unwrap_or_else(chrono::Utc::now);
             update = update
                 .bind(claimed.id.to_string())
                 .bind(claimed.lease_token.clone())
                 .bind(outcome.status.as_str())
                 .bind(outcome.retry_at.map(to_micros))
-                .bind(to_micros(at))
+                .bind(to_micros(recorded_at(outcome)))
                 .bind(outcome.last_reply.clone());
         }
         for row in update.fetch_all(&mut **tx).await.map_err(db)? {
@@ -195,12 +193,18 @@ async fn release_leases(
     Ok(kept)
 }
 
+/// When an outcome happened: its last event's time, or for one without events the
+/// time it is written.
+fn recorded_at(outcome: &DeliveryOutcome) -> Timestamp {
+    outcome.events.last().map(|e| e.at).unwrap_or_else(chrono::Utc::now)
+}
+
 /// Sets each email's `last_event`, a few multi-row statements per batch.
 async fn set_last_events(
     tx: &mut sqlx::Transaction<'_, sqlx::Any>,
-    backend: Backend,
     last_events: &[(EmailId, EventKind)],
 ) -> Result<()> {
+    let backend = Backend::of_connection(tx);
     for run in writer::runs(last_events, OUTCOMES_PER_STATEMENT) {
         let sql = format!(
             "WITH latest (id, kind) AS (VALUES {}) \

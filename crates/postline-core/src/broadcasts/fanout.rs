@@ -142,7 +142,7 @@ impl Postline {
             tracing::debug!(broadcast = %broadcast.id, ?read, ?built, written = ?started.elapsed(), "fan-out batch");
             if queued > 0 {
                 self.metrics.accepted(queued as usize);
-                self.wake_workers(crate::emails::Route::ALL);
+                self.wake_workers(&crate::emails::Route::ALL);
             }
             broadcast.fanout_after = after;
             broadcast.fanned_out += queued;

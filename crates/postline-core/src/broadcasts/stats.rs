@@ -100,8 +100,9 @@ fn offset_of(cursor: &str) -> Option<u64> {
 impl Postline {
     /// The broadcast with its stats. Counting reads every copy's timeline, so for a
     /// broadcast of [`Settings::broadcast_stats_reuse_from`](crate::Settings) copies or
-    /// more (10,000 unless configured) the count is reused for up to a second: a dashboard or a script polling a 100,000-copy broadcast while it sends
-    /// costs one count a second, not one per request. Smaller ones are always exact.
+    /// more (10,000 unless configured) the count is reused for up to a second: a
+    /// dashboard or a script polling a 100,000-copy broadcast while it sends costs one
+    /// count a second, not one per request. Smaller ones are always exact.
     pub async fn broadcast_stats(&self, team_id: TeamId, id: BroadcastId) -> Result<(Broadcast, BroadcastStats)> {
         let broadcast = self.get_broadcast(team_id, id).await?;
         let large = broadcast.fanned_out >= self.settings.broadcast_stats_reuse_from;

@@ -94,7 +94,7 @@ impl Postline {
         };
         let event = EmailEvent::new(id, EventKind::Scheduled, None, now);
         let result = self.store.reschedule_email(team_id, id, at, event).await?;
-        self.wake_workers(super::Route::ALL);
+        self.wake_workers(&super::Route::ALL);
         transition(result, "rescheduled")
     }
 

@@ -122,7 +122,7 @@ impl Postline {
         let routes: Vec<Route> = emails.iter().flat_map(|e| e.deliveries.iter().map(|d| d.route)).collect();
         self.store.accept(emails, completion).await?;
         self.metrics.accepted(count);
-        self.wake_workers(routes);
+        self.wake_workers(&routes);
         Ok(())
     }
 

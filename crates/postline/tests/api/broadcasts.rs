@@ -33,6 +33,19 @@ async fn segment(app: &TestApp, name: &str) -> String {
     app.post("/segments", json!({"name": name})).await.expect(201)["id"].as_str().unwrap().to_string()
 }
 
+/// A segment of `count` contacts at the sandbox's delivered address, imported as a CSV.
+async fn segment_of_sandbox_contacts(app: &TestApp, name: &str, count: usize) -> String {
+    let id = segment(app, name).await;
+    let csv: String = std::iter::once("email".to_string())
+        .chain((0..count).map(|n| format!("delivered+{n}@resend.dev")))
+        .collect::<Vec<_>>()
+        .join("\n");
+    let segments = json!([id]).to_string();
+    app.post_form("/contacts/imports", Some(csv.as_bytes()), &[("segments", &segments)]).await.expect(201);
+    app.run_imports().await;
+    id
+}
+
 async fn topic(app: &TestApp, name: &str, default: &str) -> String {
     let body = json!({"name": name, "default_subscription": default, "visibility": "public"});
     app.post("/topics", body).await.expect(201)["id"].as_str().unwrap().to_string()
@@ -311,14 +324,7 @@ async fn canceling_a_sending_broadcast_stops_the_copies_not_yet_sent(app: TestAp
     let options =
         postline_testkit::test_app::Options { broadcast_window: 50, ..postline_testkit::test_app::Options::default() };
     let app = TestApp::start_with(app.backend, options).await;
-    let customers = segment(&app, "Customers").await;
-    let csv: String = std::iter::once("email".to_string())
-        .chain((0..450).map(|n| format!("delivered+{n}@resend.dev")))
-        .collect::<Vec<_>>()
-        .join("\n");
-    let segments = json!([customers]).to_string();
-    app.post_form("/contacts/imports", Some(csv.as_bytes()), &[("segments", &segments)]).await.expect(201);
-    app.run_imports().await;
+    let customers = segment_of_sandbox_contacts(&app, "Customers", 450).await;
 
     let body =
         json!({"segment_id": customers, "from": "news@anything.dev", "subject": "Oops", "text": "x", "send": true});
@@ -350,14 +356,7 @@ async fn canceling_a_sending_broadcast_stops_the_copies_not_yet_sent(app: TestAp
 }
 
 async fn a_broadcast_is_queued_at_once_and_mail_sent_meanwhile_goes_first(app: TestApp) {
-    let customers = segment(&app, "Customers").await;
-    let csv: String = std::iter::once("email".to_string())
-        .chain((0..450).map(|n| format!("delivered+{n}@resend.dev")))
-        .collect::<Vec<_>>()
-        .join("\n");
-    let segments = json!([customers]).to_string();
-    app.post_form("/contacts/imports", Some(csv.as_bytes()), &[("segments", &segments)]).await.expect(201);
-    app.run_imports().await;
+    let customers = segment_of_sandbox_contacts(&app, "Customers", 450).await;
     let body =
         json!({"segment_id": customers, "from": "news@anything.dev", "subject": "News", "text": "x", "send": true});
     let id = create(&app, body).await;
